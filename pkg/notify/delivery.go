@@ -1,0 +1,67 @@
+package notify
+
+import (
+	"strings"
+	"time"
+)
+
+// Channel is how a notification travels.
+type Channel string
+
+// Channels.
+const (
+	ChannelEmail Channel = "email"
+	ChannelSlack Channel = "slack"
+)
+
+// DeliveryStatus is where a delivery stands.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	// DeliveryQueued: claimed, not yet attempted, or a transient failure
+	// waiting for its retry.
+	DeliveryQueued DeliveryStatus = "queued"
+	// DeliverySending: an attempt is in flight. A delivery found in this
+	// state by a later attempt may or may not have reached its recipient;
+	// it is never sent again (at most once) but recorded as failed.
+	DeliverySending DeliveryStatus = "sending"
+	DeliverySent    DeliveryStatus = "sent"
+	DeliveryFailed  DeliveryStatus = "failed"
+	DeliverySkipped DeliveryStatus = "skipped"
+)
+
+// Final reports whether no further attempt will be made.
+func (s DeliveryStatus) Final() bool {
+	return s == DeliverySent || s == DeliveryFailed || s == DeliverySkipped
+}
+
+// Delivery records one (event, channel, recipient) notification. Its ID is
+// derived from those three, so a claim on it is unique per recipient and
+// event however often the event is delivered by the queue.
+type Delivery struct {
+	ID                string         `json:"id"`
+	EventID           string         `json:"eventId"`
+	Channel           Channel        `json:"channel"`
+	Recipient         string         `json:"recipient"`
+	RuleIDs           []string       `json:"ruleIds"`
+	Status            DeliveryStatus `json:"status"`
+	Attempts          int            `json:"attempts"`
+	LastError         string         `json:"lastError,omitempty"`
+	Provider          string         `json:"provider,omitempty"` // smtp, ses, console, slack
+	ProviderMessageID string         `json:"providerMessageId,omitempty"`
+	Note              string         `json:"note,omitempty"` // e.g. why skipped, or an SES fallback
+	Version           int64          `json:"version"`
+	CreatedAt         time.Time      `json:"createdAt"`
+	UpdatedAt         time.Time      `json:"updatedAt"`
+	SentAt            *time.Time     `json:"sentAt,omitempty"`
+}
+
+// DeliveryID is the id of the delivery of event eventID to recipient over
+// channel. Email recipients are compared case-insensitively.
+func DeliveryID(eventID string, ch Channel, recipient string) string {
+	if ch == ChannelEmail {
+		recipient = strings.ToLower(recipient)
+	}
+	return eventID + "|" + string(ch) + "|" + recipient
+}

@@ -1,0 +1,145 @@
+package notify
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// EventType classifies what an event is about.
+type EventType string
+
+// The event types Argo emits.
+const (
+	TypeSystem        EventType = "SYSTEM"
+	TypeConfiguration EventType = "CONFIGURATION"
+	TypeJob           EventType = "JOB"
+	TypeDeployment    EventType = "DEPLOYMENT"
+	TypeSpending      EventType = "SPENDING"
+)
+
+// EventTypes lists every event type in a stable order.
+var EventTypes = []EventType{TypeSystem, TypeConfiguration, TypeJob, TypeDeployment, TypeSpending}
+
+// Valid reports whether t is a known event type.
+func (t EventType) Valid() bool { return slices.Contains(EventTypes, t) }
+
+// Severity says how urgent an event is.
+type Severity string
+
+// The severities, most urgent first.
+const (
+	SeverityCritical Severity = "CRITICAL"
+	SeverityWarning  Severity = "WARNING"
+	SeverityInfo     Severity = "INFO"
+)
+
+// Severities lists every severity, most urgent first.
+var Severities = []Severity{SeverityCritical, SeverityWarning, SeverityInfo}
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool { return slices.Contains(Severities, s) }
+
+// JobStatus is the terminal status of a job a policy ran.
+type JobStatus string
+
+// The terminal job statuses.
+const (
+	JobSucceeded JobStatus = "SUCCEEDED"
+	JobFailed    JobStatus = "FAILED"
+)
+
+// Valid reports whether s is a known job status.
+func (s JobStatus) Valid() bool { return s == JobSucceeded || s == JobFailed }
+
+// Limits on events, enforced by Event.Validate and the ingest endpoint.
+const (
+	MaxEventBody     = 256 << 10 // bytes of one ingest request body
+	MaxEventBatch    = 100       // events in one ingest request
+	MaxTitle         = 256       // characters
+	MaxMessage       = 16 << 10  // bytes
+	MaxLabels        = 32        // pairs
+	MaxLabelKey      = 128       // bytes
+	MaxLabelValue    = 1024      // bytes
+	MaxEventIDLength = 128
+)
+
+// Event is one thing that happened in Argo that someone may need to hear of.
+type Event struct {
+	ID         string            `json:"id,omitempty"`
+	Type       EventType         `json:"type"`
+	Severity   Severity          `json:"severity"`
+	Title      string            `json:"title"`
+	Message    string            `json:"message,omitempty"`
+	Source     string            `json:"source,omitempty"`
+	OccurredAt time.Time         `json:"occurredAt,omitzero"`
+	ReceivedAt time.Time         `json:"receivedAt,omitzero"`
+	PolicyID   string            `json:"policyId,omitempty"`
+	PolicyName string            `json:"policyName,omitempty"`
+	JobID      string            `json:"jobId,omitempty"`
+	Status     JobStatus         `json:"status,omitempty"`
+	URL        string            `json:"url,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// idPattern is what ids supplied by clients (event ids, user ids, policy
+// ids) may look like: they become parts of storage keys.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$`)
+
+// ValidID reports whether s may be used as a client-supplied id.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// Validate checks the event and reports every field at fault.
+func (e *Event) Validate() error {
+	var v validator
+	if e.ID != "" && !ValidID(e.ID) {
+		v.add("id", "must be 1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit")
+	}
+	if !e.Type.Valid() {
+		v.add("type", "must be one of SYSTEM, CONFIGURATION, JOB, DEPLOYMENT, SPENDING")
+	}
+	if !e.Severity.Valid() {
+		v.add("severity", "must be one of CRITICAL, WARNING, INFO")
+	}
+	if n := utf8.RuneCountInString(e.Title); n == 0 || n > MaxTitle {
+		v.add("title", "must be 1-%d characters", MaxTitle)
+	}
+	if len(e.Message) > MaxMessage {
+		v.add("message", "must be at most %d bytes", MaxMessage)
+	}
+	if len(e.Source) > 256 {
+		v.add("source", "must be at most 256 bytes")
+	}
+	if e.PolicyID != "" && !ValidID(e.PolicyID) {
+		v.add("policyId", "is not a valid id")
+	}
+	if len(e.PolicyName) > 256 {
+		v.add("policyName", "must be at most 256 bytes")
+	}
+	if len(e.JobID) > 2048 {
+		v.add("jobId", "must be at most 2048 bytes")
+	}
+	if e.Status != "" && !e.Status.Valid() {
+		v.add("status", "must be SUCCEEDED or FAILED")
+	}
+	if e.URL != "" {
+		if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(e.URL) > 2048 {
+			v.add("url", "must be an absolute http(s) URL of at most 2048 bytes")
+		}
+	}
+	if len(e.Labels) > MaxLabels {
+		v.add("labels", "must have at most %d pairs", MaxLabels)
+	}
+	for k, val := range e.Labels {
+		if k == "" || len(k) > MaxLabelKey {
+			v.add("labels", "keys must be 1-%d bytes", MaxLabelKey)
+			break
+		}
+		if len(val) > MaxLabelValue {
+			v.add("labels."+k, "must be at most %d bytes", MaxLabelValue)
+		}
+	}
+	return v.err()
+}

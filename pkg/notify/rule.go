@@ -1,0 +1,187 @@
+package notify
+
+import (
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Source says who manages a rule.
+type Source string
+
+// Rule sources.
+const (
+	SourceUser   Source = "user"   // created and edited by administrators through /v1/rules
+	SourcePolicy Source = "policy" // carried by a policy, edited through /v1/policies/{id}/notification
+)
+
+// MaxRuleName is the longest rule name, in characters.
+const MaxRuleName = 128
+
+// MaxRecipients bounds each recipient list of a rule.
+const MaxRecipients = 500
+
+// Recipients are whom a rule notifies.
+type Recipients struct {
+	Users         []string `json:"users"`
+	Groups        []string `json:"groups"`
+	Emails        []string `json:"emails"`
+	SlackChannels []string `json:"slackChannels"`
+}
+
+// Empty reports whether no recipient is named.
+func (r Recipients) Empty() bool {
+	return len(r.Users)+len(r.Groups)+len(r.Emails)+len(r.SlackChannels) == 0
+}
+
+// Normalize makes nil lists empty, so JSON shows [] rather than null.
+func (r *Recipients) Normalize() {
+	for _, l := range []*[]string{&r.Users, &r.Groups, &r.Emails, &r.SlackChannels} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+}
+
+// Policy is the part of a policy rule that names the policy and when it fires.
+type Policy struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	OnSuccess bool   `json:"onSuccess"`
+	OnFailure bool   `json:"onFailure"`
+}
+
+// Rule says which events reach which recipients.
+//
+// A policy rule (Source == SourcePolicy) fires on JOB events whose PolicyID
+// is Policy.ID and whose Status is SUCCEEDED (if OnSuccess) or FAILED (if
+// OnFailure), whatever their severity.
+type Rule struct {
+	ID         string      `json:"id"`
+	Name       string      `json:"name"`
+	Enabled    bool        `json:"enabled"`
+	EventTypes []EventType `json:"eventTypes"`
+	Severities []Severity  `json:"severities"`
+	Recipients Recipients  `json:"recipients"`
+	Source     Source      `json:"source"`
+	Policy     *Policy     `json:"policy,omitempty"`
+	Version    int64       `json:"version"`
+	CreatedAt  time.Time   `json:"createdAt"`
+	UpdatedAt  time.Time   `json:"updatedAt"`
+}
+
+// PolicyRuleID is the id of the rule that policy policyID carries.
+func PolicyRuleID(policyID string) string { return "policy:" + policyID }
+
+var slackChannelPattern = regexp.MustCompile(`^[CG][A-Z0-9]{8,20}$`)
+
+// ValidSlackChannel reports whether s looks like a Slack channel id (C… or
+// G…, upper-case letters and digits).
+func ValidSlackChannel(s string) bool { return slackChannelPattern.MatchString(s) }
+
+// ValidEmail reports whether s is a bare RFC 5322 addr-spec (no display
+// name), at most 254 bytes, with a domain part.
+func ValidEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, "<> \t\r\n") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1
+}
+
+// Validate checks what can be checked of a rule on its own: name, types,
+// severities and the form of each recipient. Whether the name is unique and
+// the users and groups exist is checked against the store.
+func (r *Rule) Validate() error {
+	var v validator
+	name := strings.TrimSpace(r.Name)
+	if n := utf8.RuneCountInString(name); n == 0 || n > MaxRuleName || name != r.Name {
+		v.add("name", "must be 1-%d characters without leading or trailing space", MaxRuleName)
+	}
+	if r.Source != SourceUser && r.Source != SourcePolicy {
+		v.add("source", "must be user or policy")
+	}
+	if r.Source == SourcePolicy {
+		switch {
+		case r.Policy == nil:
+			v.add("policy", "is required for a policy rule")
+		default:
+			if !ValidID(r.Policy.ID) {
+				v.add("policy.id", "is not a valid id")
+			}
+			if len(r.Policy.Name) > 256 {
+				v.add("policy.name", "must be at most 256 bytes")
+			}
+			if !r.Policy.OnSuccess && !r.Policy.OnFailure {
+				v.add("policy", "onSuccess, onFailure or both must be true")
+			}
+		}
+	} else if r.Policy != nil {
+		v.add("policy", "is only allowed on policy rules")
+	}
+	if len(r.EventTypes) == 0 {
+		v.add("eventTypes", "must name at least one event type")
+	}
+	for i, t := range r.EventTypes {
+		if !t.Valid() {
+			v.add(index("eventTypes", i), "%q is not one of SYSTEM, CONFIGURATION, JOB, DEPLOYMENT, SPENDING", t)
+		} else if slices.Index(r.EventTypes, t) != i {
+			v.add(index("eventTypes", i), "%q is repeated", t)
+		}
+	}
+	if len(r.Severities) == 0 {
+		v.add("severities", "must name at least one severity")
+	}
+	for i, s := range r.Severities {
+		if !s.Valid() {
+			v.add(index("severities", i), "%q is not one of CRITICAL, WARNING, INFO", s)
+		} else if slices.Index(r.Severities, s) != i {
+			v.add(index("severities", i), "%q is repeated", s)
+		}
+	}
+	rc := r.Recipients
+	if rc.Empty() {
+		v.add("recipients", "must name at least one user, group, email or Slack channel")
+	}
+	checkList(&v, "recipients.users", rc.Users, ValidID, "is not a valid user id")
+	checkList(&v, "recipients.groups", rc.Groups, ValidID, "is not a valid group id")
+	checkList(&v, "recipients.emails", rc.Emails, ValidEmail, "is not a valid email address")
+	checkList(&v, "recipients.slackChannels", rc.SlackChannels, ValidSlackChannel, "is not a Slack channel id (like C0123456789)")
+	return v.err()
+}
+
+func checkList(v *validator, field string, l []string, ok func(string) bool, msg string) {
+	if len(l) > MaxRecipients {
+		v.add(field, "must have at most %d entries", MaxRecipients)
+		return
+	}
+	for i, s := range l {
+		switch {
+		case !ok(s):
+			v.add(index(field, i), "%q %s", s, msg)
+		case slices.Index(l, s) != i:
+			v.add(index(field, i), "%q is repeated", s)
+		}
+	}
+}
+
+func index(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+
+// References reports whether the rule names user or group id.
+func (r *Rule) References(kind, id string) bool {
+	switch kind {
+	case "user":
+		return slices.Contains(r.Recipients.Users, id)
+	case "group":
+		return slices.Contains(r.Recipients.Groups, id)
+	}
+	return false
+}
