@@ -117,7 +117,9 @@ func TestHandleBatchOutOfTime(t *testing.T) {
 }
 
 func TestFromRecord(t *testing.T) {
-	str := func(s string) events.SQSMessageAttribute { return events.SQSMessageAttribute{DataType: "String", StringValue: &s} }
+	str := func(s string) events.SQSMessageAttribute {
+		return events.SQSMessageAttribute{DataType: "String", StringValue: &s}
+	}
 	tests := []struct {
 		name string
 		rec  events.SQSMessage

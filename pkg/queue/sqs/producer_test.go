@@ -110,7 +110,9 @@ func TestProducerSend(t *testing.T) {
 }
 
 func TestProducerSendStopsOnCancel(t *testing.T) {
-	q := &fakeQueue{failSend: func(int, types.SendMessageBatchRequestEntry) (string, bool, bool) { return "InternalError", false, true }}
+	q := &fakeQueue{failSend: func(int, types.SendMessageBatchRequestEntry) (string, bool, bool) {
+		return "InternalError", false, true
+	}}
 	p := NewProducer(q, "https://queue")
 	ctx, cancel := context.WithCancel(context.Background())
 	p.Backoff = func(int) time.Duration { cancel(); return time.Hour }
