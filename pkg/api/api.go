@@ -1,0 +1,270 @@
+// Package api is the admin REST API of argo-notify (/v1/...), an
+// http.Handler shared by the api Lambda and local mode. It owns the HTTP
+// shape of the service: routes, JSON representations, problem+json errors,
+// ETags and If-Match, bearer authentication and the OpenAPI 3.1 document,
+// which huma generates from the code.
+//
+// It imports the domain (pkg/notify) and the store interfaces (pkg/store),
+// never a store implementation, an AWS SDK or a sender.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/store"
+)
+
+// Version is the version of the API the OpenAPI document describes.
+const Version = "1.0.0"
+
+// maxBody is the largest request body the API reads, in bytes.
+const maxBody = 1 << 20
+
+// Config holds what the API needs. Store is required; the rest have
+// defaults. Later dependencies (integration testers, the ingest queue, the
+// matcher for dry runs, dead letters) join as optional fields: a nil field
+// leaves its routes out.
+type Config struct {
+	// Store keeps rules and the directory.
+	Store store.Store
+	// AdminToken is the bearer token every route but /healthz requires.
+	// Empty disables the check, for AWS, where API Gateway's JWT
+	// authorizer has already checked the caller.
+	AdminToken string
+	// Logger receives request logs and the detail of internal errors.
+	// Default: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// IDs returns a new unique, sortable id (a ULID) for rules, users and
+	// groups created without one. Default: ulid.Make().String.
+	IDs func() string
+}
+
+// server holds the configured dependencies of the handlers.
+type server struct {
+	store  store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	ids    func() string
+	token  [32]byte // SHA-256 of AdminToken, compared in constant time
+	noAuth bool
+
+	mux     *http.ServeMux
+	public  map[string]bool // ServeMux patterns served without a token
+	openapi []byte
+}
+
+// New returns the API as an http.Handler. It panics if cfg.Store is nil,
+// a programming error in the caller's wiring.
+func New(cfg Config) http.Handler {
+	if cfg.Store == nil {
+		panic("api.New: Config.Store is nil")
+	}
+	s := &server{
+		store:  cfg.Store,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		ids:    cfg.IDs,
+		token:  sha256.Sum256([]byte(cfg.AdminToken)),
+		noAuth: cfg.AdminToken == "",
+		mux:    http.NewServeMux(),
+		public: map[string]bool{"GET /healthz": true},
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.ids == nil {
+		s.ids = func() string { return ulid.Make().String() }
+	}
+	installErrorHook()
+
+	api := humago.New(s.mux, humaConfig())
+	s.registerRules(api)
+	s.registerPolicies(api)
+	s.registerUsers(api)
+	s.registerGroups(api)
+	s.registerDirectory(api)
+
+	doc, err := json.MarshalIndent(api.OpenAPI(), "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("api.New: marshal the OpenAPI document: %v", err))
+	}
+	s.openapi = append(doc, '\n')
+	s.mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
+	s.mux.HandleFunc("GET /healthz", serveHealth)
+	return s
+}
+
+// humaConfig is huma's configuration without the parts we do not want:
+// no docs UI (it loads scripts from a CDN), no $schema links in bodies (a
+// GET body must be valid as a PUT body), and the OpenAPI document served
+// by our own route under /v1.
+func humaConfig() huma.Config {
+	cfg := huma.DefaultConfig("argo-notify admin API", Version)
+	cfg.Info.Description = "Manage the notification rules, policy notifications and the directory of users and groups of argo-notify. " +
+		"Every route needs `Authorization: Bearer <token>`. Errors are application/problem+json (RFC 9457) with a stable `code`."
+	cfg.OpenAPIPath = ""
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "The admin token (local mode) or a JWT (AWS)."},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	return cfg
+}
+
+// ServeHTTP authenticates the request, then routes it. Unknown routes and
+// wrong methods answer problems, but only to an authenticated caller: a
+// 401 reveals nothing about which routes exist.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+			if rw.status == 0 {
+				writeProblem(rw, newProblem(notify.EInternal, "an internal error occurred; it has been logged"))
+			}
+		}
+		s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
+			"status", rw.status, "ms", time.Since(start).Milliseconds())
+	}()
+
+	h, pattern := s.mux.Handler(r)
+	if !s.public[pattern] && !s.authorized(r) {
+		p := newProblem(notify.EUnauthorized, "a valid bearer token is required")
+		p.header = http.Header{"Www-Authenticate": {`Bearer realm="argo-notify"`}}
+		writeProblem(rw, p)
+		return
+	}
+	if pattern == "" {
+		s.routingProblem(rw, r, h)
+		return
+	}
+	s.mux.ServeHTTP(rw, r)
+}
+
+// authorized reports whether r carries the admin token.
+func (s *server) authorized(r *http.Request) bool {
+	if s.noAuth {
+		return true
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return subtle.ConstantTimeCompare(got[:], s.token[:]) == 1
+}
+
+// routingProblem answers what ServeMux answers for an unmatched request
+// (404, 405 with Allow, or a redirect to the cleaned path), with problems
+// instead of text/plain.
+func (s *server) routingProblem(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		p := newProblem(CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, rec.header.Get("Allow")))
+		p.header = http.Header{"Allow": {rec.header.Get("Allow")}}
+		writeProblem(w, p)
+	case http.StatusNotFound, 0:
+		writeProblem(w, newProblem(notify.ENotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)))
+	default: // redirects to a cleaned path
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+	}
+}
+
+func (s *server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/openapi+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(s.openapi)
+}
+
+func serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+// fail turns err into the problem a handler returns, logging internal
+// errors with their detail (which the client never sees).
+func (s *server) fail(ctx context.Context, op string, err error) error {
+	p, expected := problemFrom(err)
+	if !expected {
+		s.log.ErrorContext(ctx, "internal error", "op", op, "err", err.Error())
+	}
+	return p
+}
+
+// stamp returns the current time, in UTC, to the millisecond the stores
+// keep.
+func (s *server) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// statusWriter remembers the status written, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// headerRecorder captures the status and headers of ServeMux's own error
+// handlers and discards their text/plain body.
+type headerRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return h.body.Write(b)
+}

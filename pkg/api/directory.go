@@ -1,0 +1,476 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/store"
+)
+
+// User is the JSON representation of a directory user.
+type User struct {
+	ID        string    `json:"id,omitzero" maxLength:"128" doc:"Given by the client on create (1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit) or assigned (usr_<ulid>); ignored on PUT." example:"alice"`
+	Name      string    `json:"name" doc:"Display name, 1-128 characters." example:"Alice Liddell"`
+	Email     string    `json:"email" doc:"Unique (case-insensitive) RFC 5322 addr-spec; notifications to the user go here." example:"alice@example.com"`
+	Role      string    `json:"role,omitzero" enum:"admin,member,viewer" doc:"The user's role; member when omitted."`
+	Version   int64     `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
+	CreatedAt time.Time `json:"createdAt,omitzero" readOnly:"true"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero" readOnly:"true"`
+}
+
+func userFrom(u *notify.User) User {
+	return User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+func (u User) domain() *notify.User {
+	role := u.Role
+	if role == "" {
+		role = notify.RoleMember
+	}
+	return &notify.User{ID: u.ID, Name: u.Name, Email: u.Email, Role: role}
+}
+
+// Group is the JSON representation of a directory group.
+type Group struct {
+	ID        string    `json:"id,omitzero" maxLength:"128" doc:"Given by the client on create (1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit) or assigned (grp_<ulid>); ignored on PUT." example:"sre"`
+	Name      string    `json:"name" doc:"Unique (case-insensitive) name, 1-128 characters." example:"SRE"`
+	Members   []string  `json:"members,omitzero" maxItems:"1000" doc:"Ids of the users in the group." example:"[\"alice\"]"`
+	Version   int64     `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
+	CreatedAt time.Time `json:"createdAt,omitzero" readOnly:"true"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero" readOnly:"true"`
+}
+
+func groupFrom(g *notify.Group) Group {
+	members := g.Members
+	if members == nil {
+		members = []string{}
+	}
+	return Group{ID: g.ID, Name: g.Name, Members: members, Version: g.Version, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+}
+
+func (g Group) domain() *notify.Group {
+	members := g.Members
+	if members == nil {
+		members = []string{}
+	}
+	return &notify.Group{ID: g.ID, Name: g.Name, Members: members}
+}
+
+// UserList is one page of users.
+type UserList struct {
+	Items []User `json:"items" doc:"The users of this page."`
+	Next  string `json:"next,omitempty" doc:"The cursor of the next page; absent on the last page."`
+}
+
+// GroupList is one page of groups.
+type GroupList struct {
+	Items []Group `json:"items" doc:"The groups of this page."`
+	Next  string  `json:"next,omitempty" doc:"The cursor of the next page; absent on the last page."`
+}
+
+// Directory is the whole directory, as PUT /v1/directory replaces it.
+type Directory struct {
+	Users  []User  `json:"users" maxItems:"10000" doc:"Every user; users not listed are removed."`
+	Groups []Group `json:"groups" maxItems:"10000" doc:"Every group; groups not listed are removed."`
+}
+
+type idInput struct {
+	ID string `path:"id" maxLength:"200" doc:"The id."`
+}
+
+type userOutput struct {
+	Status   int
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     User
+}
+
+type groupOutput struct {
+	Status   int
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     Group
+}
+
+type updateUserInput struct {
+	idInput
+	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version you read, e.g. \"3\"."`
+	Body    User
+}
+
+type updateGroupInput struct {
+	idInput
+	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version you read, e.g. \"3\"."`
+	Body    Group
+}
+
+type deleteByIDInput struct {
+	idInput
+	deleteInput
+}
+
+type putDirectoryInput struct {
+	Prune bool `query:"prune" doc:"Remove users and groups that rules still name from those rules (a rule left with no recipient is disabled), instead of refusing with 409 in_use."`
+	Body  Directory
+}
+
+func (s *server) registerUsers(api huma.API) {
+	tags := []string{"directory"}
+	huma.Register(api, huma.Operation{
+		OperationID: "listUsers", Method: http.MethodGet, Path: "/v1/users", Tags: tags,
+		Summary: "List users", Errors: []int{400, 401, 422},
+	}, func(ctx context.Context, in *pageParams) (*struct{ Body UserList }, error) {
+		us, next, err := s.store.ListUsers(ctx, in.page())
+		if err != nil {
+			return nil, s.fail(ctx, "list users", err)
+		}
+		out := &struct{ Body UserList }{Body: UserList{Items: make([]User, 0, len(us)), Next: next}}
+		for _, u := range us {
+			out.Body.Items = append(out.Body.Items, userFrom(u))
+		}
+		return out, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "createUser", Method: http.MethodPost, Path: "/v1/users", Tags: tags,
+		Summary: "Create a user", DefaultStatus: http.StatusCreated, MaxBodyBytes: maxBody + 1,
+		Errors: []int{400, 401, 409, 413, 415, 422},
+	}, s.createUser)
+	huma.Register(api, huma.Operation{
+		OperationID: "getUser", Method: http.MethodGet, Path: "/v1/users/{id}", Tags: tags,
+		Summary: "Get a user", Errors: []int{401, 404},
+	}, func(ctx context.Context, in *idInput) (*userOutput, error) {
+		u, err := s.store.GetUser(ctx, in.ID)
+		if err != nil {
+			return nil, s.fail(ctx, "get user", err)
+		}
+		return &userOutput{Status: http.StatusOK, ETag: etag(u.Version), Body: userFrom(u)}, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "updateUser", Method: http.MethodPut, Path: "/v1/users/{id}", Tags: tags,
+		Summary: "Replace a user", MaxBodyBytes: maxBody + 1,
+		Errors: []int{400, 401, 404, 409, 412, 413, 415, 422, 428},
+	}, s.updateUser)
+	huma.Register(api, huma.Operation{
+		OperationID: "deleteUser", Method: http.MethodDelete, Path: "/v1/users/{id}", Tags: tags,
+		Summary:       "Delete a user",
+		Description:   "Deletes a user and removes it from its groups. Refused with 409 in_use (refs: the rule ids) while a rule names the user.",
+		DefaultStatus: http.StatusNoContent, Errors: []int{401, 404, 409, 412},
+	}, s.deleteUser)
+}
+
+func (s *server) createUser(ctx context.Context, in *struct{ Body User }) (*userOutput, error) {
+	u := in.Body.domain()
+	if u.ID == "" {
+		u.ID = "usr_" + s.ids()
+	}
+	now := s.stamp()
+	u.Version, u.CreatedAt, u.UpdatedAt = 1, now, now
+	if err := u.Validate(); err != nil {
+		return nil, s.fail(ctx, "validate user", err)
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, s.fail(ctx, "create user", err)
+	}
+	return &userOutput{Status: http.StatusCreated, ETag: etag(u.Version), Location: "/v1/users/" + u.ID, Body: userFrom(u)}, nil
+}
+
+func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutput, error) {
+	pre, err := requireIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.store.GetUser(ctx, in.ID)
+	if err != nil {
+		return nil, s.fail(ctx, "get user", err)
+	}
+	if err := pre.check("user "+cur.ID, cur.Version); err != nil {
+		return nil, err
+	}
+	u := in.Body.domain()
+	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = cur.ID, cur.Version+1, cur.CreatedAt, s.stamp()
+	if err := u.Validate(); err != nil {
+		return nil, s.fail(ctx, "validate user", err)
+	}
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return nil, s.fail(ctx, "update user", err)
+	}
+	return &userOutput{Status: http.StatusOK, ETag: etag(u.Version), Body: userFrom(u)}, nil
+}
+
+func (s *server) deleteUser(ctx context.Context, in *deleteByIDInput) (*struct{}, error) {
+	pre, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	version := int64(0)
+	if pre.set {
+		cur, err := s.store.GetUser(ctx, in.ID)
+		if err != nil {
+			return nil, s.fail(ctx, "get user", err)
+		}
+		if err := pre.check("user "+cur.ID, cur.Version); err != nil {
+			return nil, err
+		}
+		version = cur.Version
+	}
+	if err := s.store.DeleteUser(ctx, in.ID, version); err != nil {
+		return nil, s.fail(ctx, "delete user", err)
+	}
+	return nil, nil
+}
+
+func (s *server) registerGroups(api huma.API) {
+	tags := []string{"directory"}
+	huma.Register(api, huma.Operation{
+		OperationID: "listGroups", Method: http.MethodGet, Path: "/v1/groups", Tags: tags,
+		Summary: "List groups", Errors: []int{400, 401, 422},
+	}, func(ctx context.Context, in *pageParams) (*struct{ Body GroupList }, error) {
+		gs, next, err := s.store.ListGroups(ctx, in.page())
+		if err != nil {
+			return nil, s.fail(ctx, "list groups", err)
+		}
+		out := &struct{ Body GroupList }{Body: GroupList{Items: make([]Group, 0, len(gs)), Next: next}}
+		for _, g := range gs {
+			out.Body.Items = append(out.Body.Items, groupFrom(g))
+		}
+		return out, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "createGroup", Method: http.MethodPost, Path: "/v1/groups", Tags: tags,
+		Summary: "Create a group", DefaultStatus: http.StatusCreated, MaxBodyBytes: maxBody + 1,
+		Errors: []int{400, 401, 409, 413, 415, 422},
+	}, s.createGroup)
+	huma.Register(api, huma.Operation{
+		OperationID: "getGroup", Method: http.MethodGet, Path: "/v1/groups/{id}", Tags: tags,
+		Summary: "Get a group", Errors: []int{401, 404},
+	}, func(ctx context.Context, in *idInput) (*groupOutput, error) {
+		g, err := s.store.GetGroup(ctx, in.ID)
+		if err != nil {
+			return nil, s.fail(ctx, "get group", err)
+		}
+		return &groupOutput{Status: http.StatusOK, ETag: etag(g.Version), Body: groupFrom(g)}, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "updateGroup", Method: http.MethodPut, Path: "/v1/groups/{id}", Tags: tags,
+		Summary: "Replace a group", MaxBodyBytes: maxBody + 1,
+		Errors: []int{400, 401, 404, 409, 412, 413, 415, 422, 428},
+	}, s.updateGroup)
+	huma.Register(api, huma.Operation{
+		OperationID: "deleteGroup", Method: http.MethodDelete, Path: "/v1/groups/{id}", Tags: tags,
+		Summary:       "Delete a group",
+		Description:   "Refused with 409 in_use (refs: the rule ids) while a rule names the group.",
+		DefaultStatus: http.StatusNoContent, Errors: []int{401, 404, 409, 412},
+	}, s.deleteGroup)
+}
+
+func (s *server) createGroup(ctx context.Context, in *struct{ Body Group }) (*groupOutput, error) {
+	g := in.Body.domain()
+	if g.ID == "" {
+		g.ID = "grp_" + s.ids()
+	}
+	now := s.stamp()
+	g.Version, g.CreatedAt, g.UpdatedAt = 1, now, now
+	if err := s.checkGroup(ctx, g); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateGroup(ctx, g); err != nil {
+		return nil, s.fail(ctx, "create group", err)
+	}
+	return &groupOutput{Status: http.StatusCreated, ETag: etag(g.Version), Location: "/v1/groups/" + g.ID, Body: groupFrom(g)}, nil
+}
+
+// checkGroup validates g and checks that its members exist.
+func (s *server) checkGroup(ctx context.Context, g *notify.Group) error {
+	if err := g.Validate(); err != nil {
+		return s.fail(ctx, "validate group", err)
+	}
+	var fields []ProblemField
+	for i, id := range g.Members {
+		if _, err := s.store.GetUser(ctx, id); notify.IsCode(err, notify.ENotFound) {
+			fields = append(fields, ProblemField{Field: indexed("members", i), Message: quote(id) + " is not a known user id"})
+		} else if err != nil {
+			return s.fail(ctx, "check group members", err)
+		}
+	}
+	if len(fields) > 0 {
+		return invalidFields(fields)
+	}
+	return nil
+}
+
+func (s *server) updateGroup(ctx context.Context, in *updateGroupInput) (*groupOutput, error) {
+	pre, err := requireIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.store.GetGroup(ctx, in.ID)
+	if err != nil {
+		return nil, s.fail(ctx, "get group", err)
+	}
+	if err := pre.check("group "+cur.ID, cur.Version); err != nil {
+		return nil, err
+	}
+	g := in.Body.domain()
+	g.ID, g.Version, g.CreatedAt, g.UpdatedAt = cur.ID, cur.Version+1, cur.CreatedAt, s.stamp()
+	if err := s.checkGroup(ctx, g); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateGroup(ctx, g); err != nil {
+		return nil, s.fail(ctx, "update group", err)
+	}
+	return &groupOutput{Status: http.StatusOK, ETag: etag(g.Version), Body: groupFrom(g)}, nil
+}
+
+func (s *server) deleteGroup(ctx context.Context, in *deleteByIDInput) (*struct{}, error) {
+	pre, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	version := int64(0)
+	if pre.set {
+		cur, err := s.store.GetGroup(ctx, in.ID)
+		if err != nil {
+			return nil, s.fail(ctx, "get group", err)
+		}
+		if err := pre.check("group "+cur.ID, cur.Version); err != nil {
+			return nil, err
+		}
+		version = cur.Version
+	}
+	if err := s.store.DeleteGroup(ctx, in.ID, version); err != nil {
+		return nil, s.fail(ctx, "delete group", err)
+	}
+	return nil, nil
+}
+
+func (s *server) registerDirectory(api huma.API) {
+	tags := []string{"directory"}
+	huma.Register(api, huma.Operation{
+		OperationID: "getDirectory", Method: http.MethodGet, Path: "/v1/directory", Tags: tags,
+		Summary: "Get the whole directory", Errors: []int{401},
+	}, func(ctx context.Context, _ *struct{}) (*struct{ Body Directory }, error) {
+		d, err := s.directory(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &struct{ Body Directory }{Body: d}, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "putDirectory", Method: http.MethodPut, Path: "/v1/directory", Tags: tags,
+		Summary: "Replace the whole directory",
+		Description: "Makes the directory exactly the users and groups given, atomically. Removing a user or group that a rule names " +
+			"is refused with 409 in_use (refs: the rule ids) unless prune=true. Answers with the directory as stored.",
+		MaxBodyBytes: maxBody + 1, Errors: []int{400, 401, 409, 413, 415, 422},
+	}, s.putDirectory)
+}
+
+// directory reads the whole directory, page by page.
+func (s *server) directory(ctx context.Context) (Directory, error) {
+	d := Directory{Users: []User{}, Groups: []Group{}}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		us, next, err := s.store.ListUsers(ctx, p)
+		if err != nil {
+			return d, s.fail(ctx, "list users", err)
+		}
+		for _, u := range us {
+			d.Users = append(d.Users, userFrom(u))
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		gs, next, err := s.store.ListGroups(ctx, p)
+		if err != nil {
+			return d, s.fail(ctx, "list groups", err)
+		}
+		for _, g := range gs {
+			d.Groups = append(d.Groups, groupFrom(g))
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	return d, nil
+}
+
+func (s *server) putDirectory(ctx context.Context, in *putDirectoryInput) (*struct{ Body Directory }, error) {
+	now := s.stamp()
+	var d notify.Directory
+	var fields []ProblemField
+	add := func(prefix string, err error) {
+		if p, _ := problemFrom(err); p != nil {
+			for _, f := range p.Errors {
+				fields = append(fields, ProblemField{Field: prefix + "." + f.Field, Message: f.Message})
+			}
+		}
+	}
+	userIDs := map[string]bool{}
+	emails := map[string]bool{}
+	for i, b := range in.Body.Users {
+		u := b.domain()
+		u.CreatedAt, u.UpdatedAt = now, now
+		prefix := indexed("users", i)
+		if err := u.Validate(); err != nil {
+			add(prefix, err)
+		}
+		if userIDs[u.ID] {
+			fields = append(fields, ProblemField{Field: prefix + ".id", Message: quote(u.ID) + " is repeated"})
+		}
+		if e := strings.ToLower(u.Email); emails[e] {
+			fields = append(fields, ProblemField{Field: prefix + ".email", Message: quote(u.Email) + " is repeated"})
+		} else {
+			emails[e] = true
+		}
+		userIDs[u.ID] = true
+		d.Users = append(d.Users, *u)
+	}
+	groupIDs := map[string]bool{}
+	names := map[string]bool{}
+	for i, b := range in.Body.Groups {
+		g := b.domain()
+		g.CreatedAt, g.UpdatedAt = now, now
+		prefix := indexed("groups", i)
+		if err := g.Validate(); err != nil {
+			add(prefix, err)
+		}
+		if groupIDs[g.ID] {
+			fields = append(fields, ProblemField{Field: prefix + ".id", Message: quote(g.ID) + " is repeated"})
+		}
+		if n := strings.ToLower(g.Name); names[n] {
+			fields = append(fields, ProblemField{Field: prefix + ".name", Message: quote(g.Name) + " is repeated"})
+		} else {
+			names[n] = true
+		}
+		groupIDs[g.ID] = true
+		for j, m := range g.Members {
+			if notify.ValidID(m) && !userIDs[m] {
+				fields = append(fields, ProblemField{Field: indexed(prefix+".members", j), Message: quote(m) + " is not a user of this directory"})
+			}
+		}
+		d.Groups = append(d.Groups, *g)
+	}
+	if len(fields) > 0 {
+		return nil, invalidFields(fields)
+	}
+	if err := s.store.ReplaceDirectory(ctx, d, in.Prune, now); err != nil {
+		return nil, s.fail(ctx, "replace directory", err)
+	}
+	out, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &struct{ Body Directory }{Body: out}, nil
+}
+
+func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+
+func quote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,221 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
+)
+
+// PolicyNotification is the notification a policy carries: whom to tell
+// when a job the policy runs succeeds or fails. It is stored as a rule of
+// source policy (id policy:<policyId>), listed by GET /v1/rules.
+type PolicyNotification struct {
+	PolicyID   string     `json:"policyId,omitzero" readOnly:"true" doc:"The policy id, from the path." example:"nightly-etl"`
+	PolicyName string     `json:"policyName,omitzero" maxLength:"256" doc:"The policy's display name." example:"Nightly ETL"`
+	Name       string     `json:"name,omitzero" doc:"The rule's unique name; default: Policy <policyName or policyId>." example:"Policy Nightly ETL"`
+	Enabled    *bool      `json:"enabled,omitempty" doc:"Whether the notification fires; true when omitted on create."`
+	OnSuccess  bool       `json:"onSuccess" doc:"Notify when a job of the policy succeeds."`
+	OnFailure  bool       `json:"onFailure" doc:"Notify when a job of the policy fails."`
+	Recipients Recipients `json:"recipients" doc:"Whom to notify; at least one recipient."`
+	RuleID     string     `json:"ruleId,omitzero" readOnly:"true" doc:"The id of the rule that carries the notification." example:"policy:nightly-etl"`
+	Version    int64      `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
+	CreatedAt  time.Time  `json:"createdAt,omitzero" readOnly:"true"`
+	UpdatedAt  time.Time  `json:"updatedAt,omitzero" readOnly:"true"`
+}
+
+func policyFrom(r *notify.Rule) PolicyNotification {
+	enabled := r.Enabled
+	out := PolicyNotification{
+		Name:       r.Name,
+		Enabled:    &enabled,
+		Recipients: recipientsFrom(r.Recipients),
+		RuleID:     r.ID,
+		Version:    r.Version,
+		CreatedAt:  r.CreatedAt,
+		UpdatedAt:  r.UpdatedAt,
+	}
+	if r.Policy != nil {
+		out.PolicyID = r.Policy.ID
+		out.PolicyName = r.Policy.Name
+		out.OnSuccess = r.Policy.OnSuccess
+		out.OnFailure = r.Policy.OnFailure
+	}
+	return out
+}
+
+type policyIDInput struct {
+	PolicyID string `path:"policyId" maxLength:"128" doc:"The policy id." example:"nightly-etl"`
+}
+
+type putPolicyInput struct {
+	policyIDInput
+	IfMatch string `header:"If-Match" doc:"Optional: replace only if the notification is at this version (its ETag); * requires that it exists."`
+	Body    PolicyNotification
+}
+
+type deletePolicyInput struct {
+	policyIDInput
+	deleteInput
+}
+
+type policyOutput struct {
+	Status int
+	ETag   string `header:"ETag"`
+	Body   PolicyNotification
+}
+
+func (s *server) registerPolicies(api huma.API) {
+	tags := []string{"policies"}
+	huma.Register(api, huma.Operation{
+		OperationID: "getPolicyNotification", Method: http.MethodGet, Path: "/v1/policies/{policyId}/notification", Tags: tags,
+		Summary: "Get a policy's notification", Errors: []int{401, 404},
+	}, s.getPolicy)
+	huma.Register(api, huma.Operation{
+		OperationID: "putPolicyNotification", Method: http.MethodPut, Path: "/v1/policies/{policyId}/notification", Tags: tags,
+		Summary:      "Create or replace a policy's notification",
+		Description:  "Creates (201) or replaces (200) the notification of a policy. It fires on JOB events of the policy whose status is SUCCEEDED (onSuccess) or FAILED (onFailure), whatever their severity.",
+		MaxBodyBytes: maxBody + 1,
+		Responses: map[string]*huma.Response{
+			"201": {Description: "Created"},
+		},
+		Errors: []int{400, 401, 409, 412, 413, 415, 422},
+	}, s.putPolicy)
+	huma.Register(api, huma.Operation{
+		OperationID: "deletePolicyNotification", Method: http.MethodDelete, Path: "/v1/policies/{policyId}/notification", Tags: tags,
+		Summary: "Delete a policy's notification", DefaultStatus: http.StatusNoContent, Errors: []int{401, 404, 412},
+	}, s.deletePolicy)
+}
+
+func (s *server) getPolicy(ctx context.Context, in *policyIDInput) (*policyOutput, error) {
+	r, err := s.store.GetRule(ctx, notify.PolicyRuleID(in.PolicyID))
+	if err != nil {
+		return nil, s.fail(ctx, "get policy rule", err)
+	}
+	return &policyOutput{Status: http.StatusOK, ETag: etag(r.Version), Body: policyFrom(r)}, nil
+}
+
+func (s *server) putPolicy(ctx context.Context, in *putPolicyInput) (*policyOutput, error) {
+	if !notify.ValidID(in.PolicyID) {
+		return nil, fieldf("policyId", "must be 1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit")
+	}
+	pre, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	id := notify.PolicyRuleID(in.PolicyID)
+	cur, err := s.store.GetRule(ctx, id)
+	switch {
+	case notify.IsCode(err, notify.ENotFound):
+		cur = nil
+	case err != nil:
+		return nil, s.fail(ctx, "get policy rule", err)
+	}
+	var curVersion int64
+	if cur != nil {
+		curVersion = cur.Version
+	}
+	if err := pre.check("the notification of policy "+in.PolicyID, curVersion); err != nil {
+		return nil, err
+	}
+
+	b := in.Body
+	now := s.stamp()
+	r := &notify.Rule{
+		ID:         id,
+		Name:       b.Name,
+		Enabled:    b.Enabled == nil || *b.Enabled,
+		EventTypes: []notify.EventType{notify.TypeJob},
+		Severities: append([]notify.Severity(nil), notify.Severities...),
+		Recipients: b.Recipients.domain(),
+		Source:     notify.SourcePolicy,
+		Policy:     &notify.Policy{ID: in.PolicyID, Name: b.PolicyName, OnSuccess: b.OnSuccess, OnFailure: b.OnFailure},
+		Version:    1,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	if r.Name == "" {
+		r.Name = defaultPolicyRuleName(b.PolicyName, in.PolicyID)
+	}
+	if cur != nil {
+		r.Version = cur.Version + 1
+		r.CreatedAt = cur.CreatedAt
+		if b.Enabled == nil {
+			r.Enabled = cur.Enabled
+		}
+	}
+	if err := s.checkRule(ctx, r); err != nil {
+		return nil, renamePolicyFields(err)
+	}
+	status := http.StatusOK
+	if cur == nil {
+		status = http.StatusCreated
+		err = s.store.CreateRule(ctx, r)
+	} else {
+		err = s.store.UpdateRule(ctx, r)
+	}
+	if err != nil {
+		return nil, s.fail(ctx, "put policy rule", err)
+	}
+	return &policyOutput{Status: status, ETag: etag(r.Version), Body: policyFrom(r)}, nil
+}
+
+// defaultPolicyRuleName names a policy rule whose request named none.
+func defaultPolicyRuleName(policyName, policyID string) string {
+	n := strings.TrimSpace(policyName)
+	if n == "" {
+		n = policyID
+	}
+	name := "Policy " + n
+	if utf8.RuneCountInString(name) > notify.MaxRuleName {
+		name = strings.TrimSpace(string([]rune(name)[:notify.MaxRuleName]))
+	}
+	return name
+}
+
+func (s *server) deletePolicy(ctx context.Context, in *deletePolicyInput) (*struct{}, error) {
+	pre, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	id := notify.PolicyRuleID(in.PolicyID)
+	cur, err := s.store.GetRule(ctx, id)
+	if err != nil {
+		return nil, s.fail(ctx, "get policy rule", err)
+	}
+	if err := pre.check("the notification of policy "+in.PolicyID, cur.Version); err != nil {
+		return nil, err
+	}
+	var version int64
+	if pre.set && !pre.any {
+		version = pre.version
+	}
+	if err := s.store.DeleteRule(ctx, id, version); err != nil {
+		return nil, s.fail(ctx, "delete policy rule", err)
+	}
+	return nil, nil
+}
+
+// renamePolicyFields renames the fields of a rule's validation error to
+// those of the PolicyNotification body.
+func renamePolicyFields(err error) error {
+	p, ok := err.(*Problem)
+	if !ok {
+		return err
+	}
+	names := map[string]string{"policy": "onSuccess", "policy.name": "policyName", "policy.id": "policyId"}
+	for i, f := range p.Errors {
+		if n, ok := names[f.Field]; ok {
+			p.Errors[i].Field = n
+		}
+	}
+	if len(p.Errors) == 1 {
+		p.Detail = p.Errors[0].Field + ": " + p.Errors[0].Message
+	}
+	return p
+}

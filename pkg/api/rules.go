@@ -1,0 +1,320 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/store"
+)
+
+// Recipients is whom a rule notifies. Lists may be omitted; at least one
+// recipient is required in all.
+type Recipients struct {
+	Users         []string `json:"users,omitzero" maxItems:"500" doc:"Ids of users in the directory; they are reached at their email." example:"[\"alice\"]"`
+	Groups        []string `json:"groups,omitzero" maxItems:"500" doc:"Ids of groups in the directory; every member is reached." example:"[\"sre\"]"`
+	Emails        []string `json:"emails,omitzero" maxItems:"500" doc:"Email addresses outside the directory (RFC 5322 addr-spec)." example:"[\"oncall@example.com\"]"`
+	SlackChannels []string `json:"slackChannels,omitzero" maxItems:"500" doc:"Slack channel ids (C… or G…) of the connected workspace." example:"[\"C0123456789\"]"`
+}
+
+func recipientsFrom(r notify.Recipients) Recipients {
+	r.Normalize()
+	return Recipients(r)
+}
+
+func (r Recipients) domain() notify.Recipients {
+	d := notify.Recipients(r)
+	d.Normalize()
+	return d
+}
+
+// RulePolicy names the policy a policy rule belongs to.
+type RulePolicy struct {
+	ID        string `json:"id" doc:"The policy id."`
+	Name      string `json:"name" doc:"The policy name."`
+	OnSuccess bool   `json:"onSuccess" doc:"Fires when a job of the policy succeeds."`
+	OnFailure bool   `json:"onFailure" doc:"Fires when a job of the policy fails."`
+}
+
+// Rule is the JSON representation of a notification rule. Read-only fields
+// are ignored in requests, so a client can GET a rule, change a field and
+// PUT it back.
+type Rule struct {
+	ID         string             `json:"id,omitzero" readOnly:"true" doc:"Assigned by the service: rul_<ulid>, or policy:<policyId> for a policy rule." example:"rul_01JDZ5Q8X9K7W3M2N4P6R8T0VB"`
+	Name       string             `json:"name" doc:"Unique (case-insensitive), 1-128 characters, no leading or trailing space." example:"Production failures"`
+	Enabled    *bool              `json:"enabled,omitempty" doc:"Whether the rule fires; true when omitted on create."`
+	EventTypes []notify.EventType `json:"eventTypes" enum:"SYSTEM,CONFIGURATION,JOB,DEPLOYMENT,SPENDING" doc:"The event types the rule fires on; at least one." example:"[\"JOB\",\"DEPLOYMENT\"]"`
+	Severities []notify.Severity  `json:"severities" enum:"CRITICAL,WARNING,INFO" doc:"The severities the rule fires on; at least one." example:"[\"CRITICAL\"]"`
+	Recipients Recipients         `json:"recipients" doc:"Whom the rule notifies; at least one recipient."`
+	Source     notify.Source      `json:"source,omitzero" readOnly:"true" enum:"user,policy" doc:"user: managed through /v1/rules; policy: carried by a policy, managed through /v1/policies/{policyId}/notification."`
+	Policy     *RulePolicy        `json:"policy,omitempty" readOnly:"true" doc:"The policy of a policy rule."`
+	Version    int64              `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
+	CreatedAt  time.Time          `json:"createdAt,omitzero" readOnly:"true"`
+	UpdatedAt  time.Time          `json:"updatedAt,omitzero" readOnly:"true"`
+}
+
+func ruleFrom(r *notify.Rule) Rule {
+	enabled := r.Enabled
+	out := Rule{
+		ID:         r.ID,
+		Name:       r.Name,
+		Enabled:    &enabled,
+		EventTypes: r.EventTypes,
+		Severities: r.Severities,
+		Recipients: recipientsFrom(r.Recipients),
+		Source:     r.Source,
+		Version:    r.Version,
+		CreatedAt:  r.CreatedAt,
+		UpdatedAt:  r.UpdatedAt,
+	}
+	if r.Policy != nil {
+		p := RulePolicy(*r.Policy)
+		out.Policy = &p
+	}
+	return out
+}
+
+// RuleList is one page of rules.
+type RuleList struct {
+	Items []Rule `json:"items" doc:"The rules of this page, oldest first."`
+	Next  string `json:"next,omitempty" doc:"The cursor of the next page; absent on the last page."`
+}
+
+type listRulesInput struct {
+	Source  string `query:"source" enum:"user,policy" doc:"Only rules of this source."`
+	Enabled string `query:"enabled" enum:"true,false" doc:"Only enabled (true) or disabled (false) rules."`
+	pageParams
+}
+
+// pageParams are the pagination parameters of every list.
+type pageParams struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Items per page."`
+	Cursor string `query:"cursor" maxLength:"1024" doc:"The next value of the previous page."`
+}
+
+func (p pageParams) page() store.Page { return store.Page{Limit: p.Limit, Cursor: p.Cursor} }
+
+type ruleIDInput struct {
+	ID string `path:"id" maxLength:"200" doc:"The rule id."`
+}
+
+type ruleOutput struct {
+	Status   int
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     Rule
+}
+
+type listRulesOutput struct{ Body RuleList }
+
+type createRuleInput struct{ Body Rule }
+
+type updateRuleInput struct {
+	ruleIDInput
+	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version you read, e.g. \"3\"."`
+	Body    Rule
+}
+
+type deleteInput struct {
+	IfMatch string `header:"If-Match" doc:"Optional: delete only if the resource is still at this version (its ETag)."`
+}
+
+type deleteRuleInput struct {
+	ruleIDInput
+	deleteInput
+}
+
+func (s *server) registerRules(api huma.API) {
+	tags := []string{"rules"}
+	huma.Register(api, huma.Operation{
+		OperationID: "listRules", Method: http.MethodGet, Path: "/v1/rules", Tags: tags,
+		Summary:     "List rules",
+		Description: "Lists user and policy rules, oldest first, one page at a time.",
+		Errors:      []int{400, 401, 422},
+	}, s.listRules)
+	huma.Register(api, huma.Operation{
+		OperationID: "createRule", Method: http.MethodPost, Path: "/v1/rules", Tags: tags,
+		Summary: "Create a rule", DefaultStatus: http.StatusCreated, MaxBodyBytes: maxBody + 1,
+		Errors: []int{400, 401, 409, 413, 415, 422},
+	}, s.createRule)
+	huma.Register(api, huma.Operation{
+		OperationID: "getRule", Method: http.MethodGet, Path: "/v1/rules/{id}", Tags: tags,
+		Summary: "Get a rule", Errors: []int{401, 404},
+	}, s.getRule)
+	huma.Register(api, huma.Operation{
+		OperationID: "updateRule", Method: http.MethodPut, Path: "/v1/rules/{id}", Tags: tags,
+		Summary:      "Replace a rule",
+		Description:  "Replaces a user rule. Policy rules are read-only here (409 read_only).",
+		MaxBodyBytes: maxBody + 1, Errors: []int{400, 401, 404, 409, 412, 413, 415, 422, 428},
+	}, s.updateRule)
+	huma.Register(api, huma.Operation{
+		OperationID: "deleteRule", Method: http.MethodDelete, Path: "/v1/rules/{id}", Tags: tags,
+		Summary: "Delete a rule", DefaultStatus: http.StatusNoContent,
+		Description: "Deletes a user rule. Policy rules are read-only here (409 read_only).",
+		Errors:      []int{401, 404, 409, 412},
+	}, s.deleteRule)
+}
+
+func (s *server) listRules(ctx context.Context, in *listRulesInput) (*listRulesOutput, error) {
+	f := store.RuleFilter{Source: notify.Source(in.Source), Page: in.page()}
+	if in.Enabled != "" {
+		b := in.Enabled == "true"
+		f.Enabled = &b
+	}
+	rules, next, err := s.store.ListRules(ctx, f)
+	if err != nil {
+		return nil, s.fail(ctx, "list rules", err)
+	}
+	out := &listRulesOutput{Body: RuleList{Items: make([]Rule, 0, len(rules)), Next: next}}
+	for _, r := range rules {
+		out.Body.Items = append(out.Body.Items, ruleFrom(r))
+	}
+	return out, nil
+}
+
+func (s *server) getRule(ctx context.Context, in *ruleIDInput) (*ruleOutput, error) {
+	r, err := s.store.GetRule(ctx, in.ID)
+	if err != nil {
+		return nil, s.fail(ctx, "get rule", err)
+	}
+	return ruleResponse(http.StatusOK, r), nil
+}
+
+func ruleResponse(status int, r *notify.Rule) *ruleOutput {
+	return &ruleOutput{Status: status, ETag: etag(r.Version), Body: ruleFrom(r)}
+}
+
+func (s *server) createRule(ctx context.Context, in *createRuleInput) (*ruleOutput, error) {
+	if in.Body.Source == notify.SourcePolicy || in.Body.Policy != nil {
+		field := "source"
+		if in.Body.Policy != nil {
+			field = "policy"
+		}
+		return nil, fieldf(field, "policy rules are managed with PUT /v1/policies/{policyId}/notification")
+	}
+	now := s.stamp()
+	r := &notify.Rule{
+		ID:         "rul_" + s.ids(),
+		Name:       in.Body.Name,
+		Enabled:    in.Body.Enabled == nil || *in.Body.Enabled,
+		EventTypes: in.Body.EventTypes,
+		Severities: in.Body.Severities,
+		Recipients: in.Body.Recipients.domain(),
+		Source:     notify.SourceUser,
+		Version:    1,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	if err := s.checkRule(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateRule(ctx, r); err != nil {
+		return nil, s.fail(ctx, "create rule", err)
+	}
+	out := ruleResponse(http.StatusCreated, r)
+	out.Location = "/v1/rules/" + r.ID
+	return out, nil
+}
+
+// checkRule validates r and checks that the users and groups it names
+// exist.
+func (s *server) checkRule(ctx context.Context, r *notify.Rule) error {
+	if err := r.Validate(); err != nil {
+		return s.fail(ctx, "validate rule", err)
+	}
+	var fields []ProblemField
+	for i, id := range r.Recipients.Users {
+		if _, err := s.store.GetUser(ctx, id); notify.IsCode(err, notify.ENotFound) {
+			fields = append(fields, ProblemField{Field: indexed("recipients.users", i), Message: quote(id) + " is not a known user id"})
+		} else if err != nil {
+			return s.fail(ctx, "check rule users", err)
+		}
+	}
+	for i, id := range r.Recipients.Groups {
+		if _, err := s.store.GetGroup(ctx, id); notify.IsCode(err, notify.ENotFound) {
+			fields = append(fields, ProblemField{Field: indexed("recipients.groups", i), Message: quote(id) + " is not a known group id"})
+		} else if err != nil {
+			return s.fail(ctx, "check rule groups", err)
+		}
+	}
+	if len(fields) > 0 {
+		return invalidFields(fields)
+	}
+	return nil
+}
+
+func (s *server) updateRule(ctx context.Context, in *updateRuleInput) (*ruleOutput, error) {
+	cur, err := s.store.GetRule(ctx, in.ID)
+	if err != nil {
+		return nil, s.fail(ctx, "get rule", err)
+	}
+	if cur.Source == notify.SourcePolicy {
+		return nil, readOnlyRule(cur)
+	}
+	pre, err := requireIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := pre.check("rule "+cur.ID, cur.Version); err != nil {
+		return nil, err
+	}
+	r := &notify.Rule{
+		ID:         cur.ID,
+		Name:       in.Body.Name,
+		Enabled:    cur.Enabled,
+		EventTypes: in.Body.EventTypes,
+		Severities: in.Body.Severities,
+		Recipients: in.Body.Recipients.domain(),
+		Source:     cur.Source,
+		Version:    cur.Version + 1,
+		CreatedAt:  cur.CreatedAt,
+		UpdatedAt:  s.stamp(),
+	}
+	if in.Body.Enabled != nil {
+		r.Enabled = *in.Body.Enabled
+	}
+	if err := s.checkRule(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateRule(ctx, r); err != nil {
+		return nil, s.fail(ctx, "update rule", err)
+	}
+	return ruleResponse(http.StatusOK, r), nil
+}
+
+func (s *server) deleteRule(ctx context.Context, in *deleteRuleInput) (*struct{}, error) {
+	pre, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.store.GetRule(ctx, in.ID)
+	if err != nil {
+		return nil, s.fail(ctx, "get rule", err)
+	}
+	if cur.Source == notify.SourcePolicy {
+		return nil, readOnlyRule(cur)
+	}
+	if err := pre.check("rule "+cur.ID, cur.Version); err != nil {
+		return nil, err
+	}
+	var version int64
+	if pre.set && !pre.any {
+		version = pre.version
+	}
+	if err := s.store.DeleteRule(ctx, cur.ID, version); err != nil {
+		return nil, s.fail(ctx, "delete rule", err)
+	}
+	return nil, nil
+}
+
+func readOnlyRule(r *notify.Rule) *Problem {
+	pid := ""
+	if r.Policy != nil {
+		pid = r.Policy.ID
+	}
+	return newProblem(notify.EReadOnly, "rule "+r.ID+" belongs to policy "+quote(pid)+
+		"; change or remove it with PUT or DELETE /v1/policies/"+pid+"/notification")
+}
