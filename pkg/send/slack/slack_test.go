@@ -259,9 +259,11 @@ func TestAuthTest(t *testing.T) {
 		},
 		{name: "slacktest default"},
 		{
-			name:    "invalid_auth",
-			handler: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"}) },
-			code:    notify.EInvalid,
+			name: "invalid_auth",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+			},
+			code: notify.EInvalid,
 		},
 		{
 			name:    "server error",
