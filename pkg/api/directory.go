@@ -99,20 +99,20 @@ type groupOutput struct {
 }
 
 type updateUserInput struct {
-	idInput
+	ID      string `path:"id" maxLength:"200" doc:"The id."`
 	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version you read, e.g. \"3\"."`
 	Body    User
 }
 
 type updateGroupInput struct {
-	idInput
+	ID      string `path:"id" maxLength:"200" doc:"The id."`
 	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version you read, e.g. \"3\"."`
 	Body    Group
 }
 
 type deleteByIDInput struct {
-	idInput
-	deleteInput
+	ID      string `path:"id" maxLength:"200" doc:"The id."`
+	IfMatch string `header:"If-Match" doc:"Optional: delete only if the resource is still at this version (its ETag)."`
 }
 
 type putDirectoryInput struct {

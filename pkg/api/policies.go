@@ -20,8 +20,8 @@ type PolicyNotification struct {
 	PolicyName string     `json:"policyName,omitzero" maxLength:"256" doc:"The policy's display name." example:"Nightly ETL"`
 	Name       string     `json:"name,omitzero" doc:"The rule's unique name; default: Policy <policyName or policyId>." example:"Policy Nightly ETL"`
 	Enabled    *bool      `json:"enabled,omitempty" doc:"Whether the notification fires; true when omitted on create."`
-	OnSuccess  bool       `json:"onSuccess" doc:"Notify when a job of the policy succeeds."`
-	OnFailure  bool       `json:"onFailure" doc:"Notify when a job of the policy fails."`
+	OnSuccess  bool       `json:"onSuccess" required:"false" doc:"Default false. Notify when a job of the policy succeeds."`
+	OnFailure  bool       `json:"onFailure" required:"false" doc:"Default false. Notify when a job of the policy fails."`
 	Recipients Recipients `json:"recipients" doc:"Whom to notify; at least one recipient."`
 	RuleID     string     `json:"ruleId,omitzero" readOnly:"true" doc:"The id of the rule that carries the notification." example:"policy:nightly-etl"`
 	Version    int64      `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
@@ -54,14 +54,14 @@ type policyIDInput struct {
 }
 
 type putPolicyInput struct {
-	policyIDInput
-	IfMatch string `header:"If-Match" doc:"Optional: replace only if the notification is at this version (its ETag); * requires that it exists."`
-	Body    PolicyNotification
+	PolicyID string `path:"policyId" maxLength:"128" doc:"The policy id." example:"nightly-etl"`
+	IfMatch  string `header:"If-Match" doc:"Optional: replace only if the notification is at this version (its ETag); * requires that it exists."`
+	Body     PolicyNotification
 }
 
 type deletePolicyInput struct {
-	policyIDInput
-	deleteInput
+	PolicyID string `path:"policyId" maxLength:"128" doc:"The policy id." example:"nightly-etl"`
+	IfMatch  string `header:"If-Match" doc:"Optional: delete only if the resource is still at this version (its ETag)."`
 }
 
 type policyOutput struct {

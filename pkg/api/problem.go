@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 
@@ -221,8 +222,12 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 		}
 		fields = append(fields, ProblemField{Message: err.Error()})
 	}
+	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
 	detail := msg
 	switch {
+	case code == CodeUnsupportedMediaType:
+		detail = "send the body as Content-Type: application/json"
+		fields = nil
 	case code == CodeMalformed && len(fields) == 1 && fields[0].Field == "":
 		detail = "the body is not valid JSON: " + fields[0].Message
 		fields = nil

@@ -86,8 +86,11 @@ type RuleList struct {
 type listRulesInput struct {
 	Source  string `query:"source" enum:"user,policy" doc:"Only rules of this source."`
 	Enabled string `query:"enabled" enum:"true,false" doc:"Only enabled (true) or disabled (false) rules."`
-	pageParams
+	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Items per page."`
+	Cursor  string `query:"cursor" maxLength:"1024" doc:"The next value of the previous page."`
 }
+
+func (in *listRulesInput) page() store.Page { return store.Page{Limit: in.Limit, Cursor: in.Cursor} }
 
 // pageParams are the pagination parameters of every list.
 type pageParams struct {
@@ -113,18 +116,14 @@ type listRulesOutput struct{ Body RuleList }
 type createRuleInput struct{ Body Rule }
 
 type updateRuleInput struct {
-	ruleIDInput
+	ID      string `path:"id" maxLength:"200" doc:"The rule id."`
 	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version you read, e.g. \"3\"."`
 	Body    Rule
 }
 
-type deleteInput struct {
-	IfMatch string `header:"If-Match" doc:"Optional: delete only if the resource is still at this version (its ETag)."`
-}
-
 type deleteRuleInput struct {
-	ruleIDInput
-	deleteInput
+	ID      string `path:"id" maxLength:"200" doc:"The rule id."`
+	IfMatch string `header:"If-Match" doc:"Optional: delete only if the resource is still at this version (its ETag)."`
 }
 
 func (s *server) registerRules(api huma.API) {

@@ -1,0 +1,260 @@
+package api_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBadInput sends every kind of bad request the issue lists to a seeded
+// API and checks the status, the problem code, the field at fault and that
+// the store did not change.
+func TestBadInput(t *testing.T) {
+	huge := `{"name":"` + strings.Repeat("a", 1<<20) + `","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"emails":["a@example.com"]}}`
+	long := strings.Repeat("n", 129)
+	ifMatch := func(v string) []string { return []string{"If-Match", v} }
+
+	tests := []struct {
+		name    string
+		method  string
+		path    string
+		body    string
+		headers []string
+		status  int
+		code    string
+		field   string   // a field the problem must name; "" checks none
+		allow   string   // the Allow header of a 405
+		refs    []string // the refs of an in_use problem
+	}{
+		// Malformed bodies, unknown fields, wrong types, size.
+		{name: "malformed JSON", method: "POST", path: "/v1/rules", body: `{"name":`, status: 400, code: "malformed"},
+		{name: "malformed JSON on PUT", method: "PUT", path: "/v1/rules/rul_000001", body: `[1,`, headers: ifMatch(`"1"`), status: 400, code: "malformed"},
+		{name: "not an object", method: "POST", path: "/v1/users", body: `"alice"`, status: 422, code: "invalid"},
+		{name: "unknown field", method: "POST", path: "/v1/rules", body: `{"name":"x","colour":"red","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "colour"},
+		{name: "unknown nested field", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"users":["alice"],"phones":["+1"]`), status: 422, code: "invalid", field: "recipients.phones"},
+		{name: "wrong type bool", method: "POST", path: "/v1/rules", body: `{"name":"x","enabled":"yes","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "enabled"},
+		{name: "wrong type array", method: "POST", path: "/v1/rules", body: `{"name":"x","eventTypes":"JOB","severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "eventTypes"},
+		{name: "wrong type item", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"users":[1]`), status: 422, code: "invalid", field: "recipients.users[0]"},
+		{name: "wrong type name", method: "POST", path: "/v1/rules", body: `{"name":7,"eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "name"},
+		{name: "body over 1 MiB", method: "POST", path: "/v1/rules", body: huge, status: 413, code: "too_large"},
+		{name: "not JSON content type", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"users":["alice"]`), headers: []string{"Content-Type", "text/plain"}, status: 415, code: "unsupported_media_type"},
+
+		// Rule validation.
+		{name: "empty name", method: "POST", path: "/v1/rules", body: ruleJSON("", `"users":["alice"]`), status: 422, code: "invalid", field: "name"},
+		{name: "blank-padded name", method: "POST", path: "/v1/rules", body: ruleJSON(" x", `"users":["alice"]`), status: 422, code: "invalid", field: "name"},
+		{name: "missing name", method: "POST", path: "/v1/rules", body: `{"eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "name"},
+		{name: "name too long", method: "POST", path: "/v1/rules", body: ruleJSON(long, `"users":["alice"]`), status: 422, code: "invalid", field: "name"},
+		{name: "duplicate name", method: "POST", path: "/v1/rules", body: ruleJSON("Prod failures", `"users":["alice"]`), status: 409, code: "conflict"},
+		{name: "duplicate name other case", method: "POST", path: "/v1/rules", body: ruleJSON("PROD FAILURES", `"users":["alice"]`), status: 409, code: "conflict"},
+		{name: "unknown event type", method: "POST", path: "/v1/rules", body: `{"name":"x","eventTypes":["JOB","BUILD"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "eventTypes[1]"},
+		{name: "repeated event type", method: "POST", path: "/v1/rules", body: `{"name":"x","eventTypes":["JOB","JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "eventTypes[1]"},
+		{name: "no event type", method: "POST", path: "/v1/rules", body: `{"name":"x","eventTypes":[],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "eventTypes"},
+		{name: "unknown severity", method: "POST", path: "/v1/rules", body: `{"name":"x","eventTypes":["JOB"],"severities":["LOW"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "severities[0]"},
+		{name: "no severity", method: "POST", path: "/v1/rules", body: `{"name":"x","eventTypes":["JOB"],"severities":[],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "severities"},
+		{name: "no recipients", method: "POST", path: "/v1/rules", body: ruleJSON("x", ``), status: 422, code: "invalid", field: "recipients"},
+		{name: "invalid email", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"emails":["ops@example.com","not an email"]`), status: 422, code: "invalid", field: "recipients.emails[1]"},
+		{name: "email with display name", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"emails":["Ops <ops@example.com>"]`), status: 422, code: "invalid", field: "recipients.emails[0]"},
+		{name: "invalid Slack channel", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"slackChannels":["#general"]`), status: 422, code: "invalid", field: "recipients.slackChannels[0]"},
+		{name: "unknown user id", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"users":["alice","zed"]`), status: 422, code: "invalid", field: "recipients.users[1]"},
+		{name: "unknown group id", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"groups":["nobody"]`), status: 422, code: "invalid", field: "recipients.groups[0]"},
+		{name: "unknown user id on PUT", method: "PUT", path: "/v1/rules/rul_000001", body: ruleJSON("Prod failures", `"users":["zed"]`), headers: ifMatch(`"1"`), status: 422, code: "invalid", field: "recipients.users[0]"},
+		{name: "policy rule through POST /v1/rules", method: "POST", path: "/v1/rules", body: `{"name":"x","source":"policy","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "source"},
+		{name: "unknown source", method: "POST", path: "/v1/rules", body: `{"name":"x","source":"admin","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "source"},
+
+		// Rule ids, versions, read-only policy rules.
+		{name: "unknown rule id GET", method: "GET", path: "/v1/rules/rul_nope", status: 404, code: "not_found"},
+		{name: "unknown rule id PUT", method: "PUT", path: "/v1/rules/rul_nope", body: ruleJSON("x", `"users":["alice"]`), headers: ifMatch(`"1"`), status: 404, code: "not_found"},
+		{name: "unknown rule id DELETE", method: "DELETE", path: "/v1/rules/rul_nope", status: 404, code: "not_found"},
+		{name: "stale If-Match on PUT", method: "PUT", path: "/v1/rules/rul_000001", body: ruleJSON("Prod failures", `"users":["alice"]`), headers: ifMatch(`"7"`), status: 412, code: "version_mismatch"},
+		{name: "malformed If-Match", method: "PUT", path: "/v1/rules/rul_000001", body: ruleJSON("Prod failures", `"users":["alice"]`), headers: ifMatch(`1`), status: 412, code: "version_mismatch", field: "If-Match"},
+		{name: "weak If-Match", method: "PUT", path: "/v1/rules/rul_000001", body: ruleJSON("Prod failures", `"users":["alice"]`), headers: ifMatch(`W/"1"`), status: 412, code: "version_mismatch", field: "If-Match"},
+		{name: "missing If-Match on PUT", method: "PUT", path: "/v1/rules/rul_000001", body: ruleJSON("Prod failures", `"users":["alice"]`), status: 428, code: "precondition_required"},
+		{name: "stale If-Match on DELETE", method: "DELETE", path: "/v1/rules/rul_000001", headers: ifMatch(`"2"`), status: 412, code: "version_mismatch"},
+		{name: "rename to a taken name", method: "PUT", path: "/v1/rules/rul_000001", body: ruleJSON("policy nightly etl", `"users":["alice"]`), headers: ifMatch(`"1"`), status: 409, code: "conflict"},
+		{name: "PUT a policy rule", method: "PUT", path: "/v1/rules/policy:nightly-etl", body: ruleJSON("x", `"users":["alice"]`), headers: ifMatch(`"1"`), status: 409, code: "read_only"},
+		{name: "DELETE a policy rule", method: "DELETE", path: "/v1/rules/policy:nightly-etl", status: 409, code: "read_only"},
+
+		// Routing.
+		{name: "wrong method on a rule", method: "PATCH", path: "/v1/rules/rul_000001", body: `{}`, status: 405, code: "method_not_allowed", allow: "DELETE, GET, HEAD, PUT"},
+		{name: "wrong method on rules", method: "DELETE", path: "/v1/rules", status: 405, code: "method_not_allowed", allow: "GET, HEAD, POST"},
+		{name: "wrong method on the directory", method: "POST", path: "/v1/directory", body: `{}`, status: 405, code: "method_not_allowed", allow: "GET, HEAD, PUT"},
+		{name: "unknown route", method: "GET", path: "/v1/nope", status: 404, code: "not_found"},
+		{name: "unknown version", method: "GET", path: "/v2/rules", status: 404, code: "not_found"},
+
+		// List parameters.
+		{name: "limit zero", method: "GET", path: "/v1/rules?limit=0", status: 422, code: "invalid", field: "limit"},
+		{name: "limit too large", method: "GET", path: "/v1/users?limit=501", status: 422, code: "invalid", field: "limit"},
+		{name: "limit not a number", method: "GET", path: "/v1/groups?limit=ten", status: 422, code: "invalid", field: "limit"},
+		{name: "unknown source filter", method: "GET", path: "/v1/rules?source=admin", status: 422, code: "invalid", field: "source"},
+		{name: "bad enabled filter", method: "GET", path: "/v1/rules?enabled=maybe", status: 422, code: "invalid", field: "enabled"},
+		{name: "bad cursor", method: "GET", path: "/v1/rules?cursor=zz", status: 422, code: "invalid", field: "cursor"},
+
+		// Policy notifications.
+		{name: "policy neither success nor failure", method: "PUT", path: "/v1/policies/p2/notification", body: `{"onSuccess":false,"onFailure":false,"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "onSuccess"},
+		{name: "policy id invalid", method: "PUT", path: "/v1/policies/-p/notification", body: `{"onFailure":true,"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "policyId"},
+		{name: "policy unknown user", method: "PUT", path: "/v1/policies/p2/notification", body: `{"onFailure":true,"recipients":{"users":["zed"]}}`, status: 422, code: "invalid", field: "recipients.users[0]"},
+		{name: "policy no recipients", method: "PUT", path: "/v1/policies/p2/notification", body: `{"onFailure":true,"recipients":{}}`, status: 422, code: "invalid", field: "recipients"},
+		{name: "policy unknown field", method: "PUT", path: "/v1/policies/p2/notification", body: `{"onFailure":true,"severity":"INFO","recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "severity"},
+		{name: "policy name too long", method: "PUT", path: "/v1/policies/p2/notification", body: `{"policyName":"` + strings.Repeat("p", 257) + `","onFailure":true,"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "policyName"},
+		{name: "policy rule name taken", method: "PUT", path: "/v1/policies/p2/notification", body: `{"name":"Prod failures","onFailure":true,"recipients":{"users":["alice"]}}`, status: 409, code: "conflict"},
+		{name: "policy stale If-Match", method: "PUT", path: "/v1/policies/nightly-etl/notification", body: `{"onFailure":true,"recipients":{"users":["alice"]}}`, headers: ifMatch(`"5"`), status: 412, code: "version_mismatch"},
+		{name: "policy If-Match on a new one", method: "PUT", path: "/v1/policies/p2/notification", body: `{"onFailure":true,"recipients":{"users":["alice"]}}`, headers: ifMatch(`*`), status: 412, code: "version_mismatch"},
+		{name: "policy unknown GET", method: "GET", path: "/v1/policies/p2/notification", status: 404, code: "not_found"},
+		{name: "policy unknown DELETE", method: "DELETE", path: "/v1/policies/p2/notification", status: 404, code: "not_found"},
+
+		// Users.
+		{name: "user invalid email", method: "POST", path: "/v1/users", body: `{"name":"Dan","email":"dan@"}`, status: 422, code: "invalid", field: "email"},
+		{name: "user duplicate email", method: "POST", path: "/v1/users", body: `{"name":"Dan","email":"ALICE@example.com"}`, status: 409, code: "conflict"},
+		{name: "user duplicate id", method: "POST", path: "/v1/users", body: `{"id":"alice","name":"Dan","email":"dan@example.com"}`, status: 409, code: "conflict"},
+		{name: "user invalid id", method: "POST", path: "/v1/users", body: `{"id":"-dan","name":"Dan","email":"dan@example.com"}`, status: 422, code: "invalid", field: "id"},
+		{name: "user unknown role", method: "POST", path: "/v1/users", body: `{"name":"Dan","email":"dan@example.com","role":"owner"}`, status: 422, code: "invalid", field: "role"},
+		{name: "user empty name", method: "POST", path: "/v1/users", body: `{"name":"","email":"dan@example.com"}`, status: 422, code: "invalid", field: "name"},
+		{name: "user missing email", method: "POST", path: "/v1/users", body: `{"name":"Dan"}`, status: 422, code: "invalid", field: "email"},
+		{name: "user unknown GET", method: "GET", path: "/v1/users/zed", status: 404, code: "not_found"},
+		{name: "user PUT stale", method: "PUT", path: "/v1/users/bob", body: `{"name":"Bob","email":"bob@example.com"}`, headers: ifMatch(`"3"`), status: 412, code: "version_mismatch"},
+		{name: "user PUT without If-Match", method: "PUT", path: "/v1/users/bob", body: `{"name":"Bob","email":"bob@example.com"}`, status: 428, code: "precondition_required"},
+		{name: "user PUT email taken", method: "PUT", path: "/v1/users/bob", body: `{"name":"Bob","email":"alice@example.com"}`, headers: ifMatch(`"1"`), status: 409, code: "conflict"},
+		{name: "user DELETE named by a rule", method: "DELETE", path: "/v1/users/alice", status: 409, code: "in_use", refs: []string{"rul_000001"}},
+		{name: "user DELETE named by a policy", method: "DELETE", path: "/v1/users/carol", status: 409, code: "in_use", refs: []string{"policy:nightly-etl"}},
+		{name: "user DELETE stale", method: "DELETE", path: "/v1/users/bob", headers: ifMatch(`"2"`), status: 412, code: "version_mismatch"},
+
+		// Groups.
+		{name: "group unknown member", method: "POST", path: "/v1/groups", body: `{"name":"Ops","members":["alice","zed"]}`, status: 422, code: "invalid", field: "members[1]"},
+		{name: "group duplicate name", method: "POST", path: "/v1/groups", body: `{"name":"sre","members":[]}`, status: 409, code: "conflict"},
+		{name: "group duplicate id", method: "POST", path: "/v1/groups", body: `{"id":"sre","name":"Ops"}`, status: 409, code: "conflict"},
+		{name: "group repeated member", method: "POST", path: "/v1/groups", body: `{"name":"Ops","members":["alice","alice"]}`, status: 422, code: "invalid", field: "members[1]"},
+		{name: "group PUT unknown member", method: "PUT", path: "/v1/groups/sre", body: `{"name":"SRE","members":["zed"]}`, headers: ifMatch(`"1"`), status: 422, code: "invalid", field: "members[0]"},
+		{name: "group DELETE named by a rule", method: "DELETE", path: "/v1/groups/sre", status: 409, code: "in_use", refs: []string{"rul_000001"}},
+		{name: "group unknown DELETE", method: "DELETE", path: "/v1/groups/nope", status: 404, code: "not_found"},
+
+		// Directory.
+		{name: "directory drops a user a rule names", method: "PUT", path: "/v1/directory",
+			body:   `{"users":[{"id":"bob","name":"Bob","email":"bob@example.com"},{"id":"carol","name":"Carol","email":"carol@example.com"}],"groups":[{"id":"sre","name":"SRE","members":["bob"]}]}`,
+			status: 409, code: "in_use", refs: []string{"rul_000001"}},
+		{name: "directory repeated user id", method: "PUT", path: "/v1/directory",
+			body:   `{"users":[{"id":"alice","name":"A","email":"a@example.com"},{"id":"alice","name":"B","email":"b@example.com"}],"groups":[]}`,
+			status: 422, code: "invalid", field: "users[1].id"},
+		{name: "directory repeated email", method: "PUT", path: "/v1/directory",
+			body:   `{"users":[{"id":"a","name":"A","email":"a@example.com"},{"id":"b","name":"B","email":"A@example.com"}],"groups":[]}`,
+			status: 422, code: "invalid", field: "users[1].email"},
+		{name: "directory invalid email", method: "PUT", path: "/v1/directory",
+			body:   `{"users":[{"id":"a","name":"A","email":"nope"}],"groups":[]}`,
+			status: 422, code: "invalid", field: "users[0].email"},
+		{name: "directory member not in it", method: "PUT", path: "/v1/directory",
+			body:   `{"users":[{"id":"alice","name":"Alice","email":"alice@example.com"}],"groups":[{"id":"sre","name":"SRE","members":["alice","bob"]}]}`,
+			status: 422, code: "invalid", field: "groups[0].members[1]"},
+		{name: "directory without groups", method: "PUT", path: "/v1/directory", body: `{"users":[]}`, status: 422, code: "invalid", field: "groups"},
+		{name: "directory bad prune", method: "PUT", path: "/v1/directory?prune=maybe", body: `{"users":[],"groups":[]}`, status: 422, code: "invalid", field: "prune"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.seed()
+			before := e.snapshot()
+
+			r := e.do(tc.method, tc.path, tc.body, tc.headers...)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d; body %s", r.status, tc.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type %q, want application/problem+json", ct)
+			}
+			p := r.json(t)
+			if p["code"] != tc.code {
+				t.Errorf("code %v, want %s; body %s", p["code"], tc.code, r.body)
+			}
+			if p["status"] != float64(tc.status) || p["title"] == "" || p["type"] != "urn:argo-notify:problem:"+tc.code {
+				t.Errorf("problem lacks status, title or type: %s", r.body)
+			}
+			if tc.field != "" && !slices.Contains(problemFields(p), tc.field) {
+				t.Errorf("fields %v, want one to be %q; body %s", problemFields(p), tc.field, r.body)
+			}
+			if tc.allow != "" && r.header.Get("Allow") != tc.allow {
+				t.Errorf("Allow %q, want %q", r.header.Get("Allow"), tc.allow)
+			}
+			if tc.refs != nil {
+				var refs []string
+				for _, v := range asSlice(p["refs"]) {
+					refs = append(refs, v.(string))
+				}
+				if !slices.Equal(refs, tc.refs) {
+					t.Errorf("refs %v, want %v", refs, tc.refs)
+				}
+			}
+			if after := e.snapshot(); after != before {
+				t.Errorf("the store changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+func problemFields(p map[string]any) []string {
+	var out []string
+	for _, f := range asSlice(p["errors"]) {
+		out = append(out, f.(map[string]any)["field"].(string))
+	}
+	return out
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// TestAuth checks that every route but /healthz needs the token, and that a
+// 401 says nothing about whether the route exists.
+func TestAuth(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		auth   string // the Authorization header; "-" sends none
+		status int
+	}{
+		{name: "no token", method: "GET", path: "/v1/rules", auth: "-", status: 401},
+		{name: "wrong token", method: "GET", path: "/v1/rules", auth: "Bearer wrong", status: 401},
+		{name: "token prefix", method: "GET", path: "/v1/rules", auth: "Bearer " + token[:len(token)-1], status: 401},
+		{name: "wrong scheme", method: "GET", path: "/v1/rules", auth: "Basic " + token, status: 401},
+		{name: "bare token", method: "GET", path: "/v1/rules", auth: token, status: 401},
+		{name: "unknown route without token", method: "GET", path: "/v1/nope", auth: "-", status: 401},
+		{name: "wrong method without token", method: "PATCH", path: "/v1/rules", auth: "-", status: 401},
+		{name: "openapi without token", method: "GET", path: "/v1/openapi.json", auth: "-", status: 401},
+		{name: "right token", method: "GET", path: "/v1/rules", auth: "Bearer " + token, status: 200},
+		{name: "scheme case-insensitive", method: "GET", path: "/v1/rules", auth: "bearer " + token, status: 200},
+		{name: "healthz without token", method: "GET", path: "/healthz", auth: "-", status: 200},
+	}
+	e := newEnv(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			auth := tc.auth
+			if auth == "-" {
+				auth = ""
+			}
+			r := e.do(tc.method, tc.path, "", "Authorization", auth)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d; body %s", r.status, tc.status, r.body)
+			}
+			if tc.status != http.StatusUnauthorized {
+				return
+			}
+			if got := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+				t.Errorf("WWW-Authenticate %q, want Bearer", got)
+			}
+			p := r.json(t)
+			if p["code"] != "unauthorized" || p["detail"] != "a valid bearer token is required" {
+				t.Errorf("problem %s", r.body)
+			}
+			if r.header.Get("Allow") != "" {
+				t.Errorf("a 401 sent Allow %q", r.header.Get("Allow"))
+			}
+		})
+	}
+
+	t.Run("no token configured", func(t *testing.T) {
+		open := newEnvWith(t, e.store, "")
+		if r := open.do("GET", "/v1/rules", "", "Authorization", ""); r.status != http.StatusOK {
+			t.Errorf("status %d, want 200 without a configured token; body %s", r.status, r.body)
+		}
+	})
+}
