@@ -82,7 +82,22 @@ func (s *Store) ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.
 		out *notify.Delivery
 		won bool
 	)
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	// Most repeated claims find the delivery: answer them without a write
+	// transaction (and its fsync). The write below checks again.
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		old, err := getDelivery(tx, d.ID)
+		if err == nil {
+			out = old
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if out != nil {
+		return out, false, nil
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
 		old, err := getDelivery(tx, d.ID)
 		if err == nil {
 			out, won = old, false
