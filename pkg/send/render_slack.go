@@ -95,18 +95,23 @@ func mrkdwn(s string) *slack.TextBlockObject {
 
 var (
 	slackEscaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	bareMention    = regexp.MustCompile(`(?i)@(channel|here|everyone)`)
+	bareMention    = regexp.MustCompile(`(?i)(^|[^A-Za-z0-9])@(channel|here|everyone)\b`)
 	urlEscaper     = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20")
 	zeroWidthSpace = "\u200b"
 )
 
 // EscapeSlack escapes s for Slack mrkdwn: &, < and > become &amp;, &lt;
 // and &gt; (so "<!channel>", "<@U123>" and "<http://x|y>" are shown, not
-// acted on), and a zero-width space is put after the @ of @channel, @here
-// and @everyone.
+// acted on), and a zero-width space is put after the @ of a standalone
+// @channel, @here or @everyone.
 func EscapeSlack(s string) string {
-	s = slackEscaper.Replace(s)
-	return bareMention.ReplaceAllString(s, "@"+zeroWidthSpace+"$1")
+	return neutralize(slackEscaper.Replace(s))
+}
+
+// neutralize puts a zero-width space after the @ of a standalone @channel,
+// @here or @everyone (not inside an address such as ops@here.example).
+func neutralize(s string) string {
+	return bareMention.ReplaceAllString(s, "${1}@"+zeroWidthSpace+"${2}")
 }
 
 // truncEscape escapes s with EscapeSlack and shortens the result to at most
@@ -128,7 +133,7 @@ func truncEscape(s string, max int) string {
 	}
 	// Escaping rune by rune misses mentions that span runes: escape the
 	// kept prefix again as a whole.
-	out := bareMention.ReplaceAllString(b.String(), "@"+zeroWidthSpace+"$1")
+	out := neutralize(b.String())
 	for len(out)+len(ellipsis) > max && len(out) > 0 {
 		_, size := utf8.DecodeLastRuneInString(out)
 		out = out[:len(out)-size]

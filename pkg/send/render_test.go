@@ -148,7 +148,7 @@ func TestRenderSlackEscapes(t *testing.T) {
 			t.Errorf("slack message contains %q:\n%s", bad, joined)
 		}
 	}
-	if m := regexp.MustCompile(`(?i)@(channel|here|everyone)`).FindString(joined); m != "" {
+	if m := regexp.MustCompile(`(?i)(^|[^A-Za-z0-9])@(channel|here|everyone)`).FindString(joined); m != "" {
 		t.Errorf("slack message contains a bare %q", m)
 	}
 	// The one link is the event's URL, with | and <> made harmless.
@@ -195,7 +195,11 @@ func TestEscapeSlack(t *testing.T) {
 		{"<http://evil|click>", "&lt;http://evil|click&gt;"},
 		{"hi @channel", "hi @\u200bchannel"},
 		{"@Here and @EVERYONE", "@\u200bHere and @\u200bEVERYONE"},
-		{"mail me@here.com", "mail me@\u200bhere.com"},
+		{"mail me@here.com", "mail me@here.com"},
+		{"(@channel)", "(@\u200bchannel)"},
+		{"@channel@here", "@\u200bchannel@here"},
+		{"*@here*", "*@\u200bhere*"},
+		{"&@here", "&amp;@\u200bhere"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
