@@ -16,19 +16,21 @@ import (
 var users = &table[notify.User]{
 	kind: "user", uniqField: "email",
 	data: bUsers, ids: bUsersID, names: bUsersEmail,
-	id:        func(u *notify.User) string { return u.ID },
-	uniq:      func(u *notify.User) string { return u.Email },
-	createdAt: func(u *notify.User) time.Time { return u.CreatedAt },
-	version:   func(u *notify.User) int64 { return u.Version },
+	id:           func(u *notify.User) string { return u.ID },
+	uniq:         func(u *notify.User) string { return u.Email },
+	createdAt:    func(u *notify.User) time.Time { return u.CreatedAt },
+	version:      func(u *notify.User) int64 { return u.Version },
+	setCreatedAt: func(u *notify.User, t time.Time) { u.CreatedAt = t },
 }
 
 var groups = &table[notify.Group]{
 	kind: "group", uniqField: "name",
 	data: bGroups, ids: bGroupsID, names: bGroupsName,
-	id:        func(g *notify.Group) string { return g.ID },
-	uniq:      func(g *notify.Group) string { return g.Name },
-	createdAt: func(g *notify.Group) time.Time { return g.CreatedAt },
-	version:   func(g *notify.Group) int64 { return g.Version },
+	id:           func(g *notify.Group) string { return g.ID },
+	uniq:         func(g *notify.Group) string { return g.Name },
+	createdAt:    func(g *notify.Group) time.Time { return g.CreatedAt },
+	version:      func(g *notify.Group) int64 { return g.Version },
+	setCreatedAt: func(g *notify.Group, t time.Time) { g.CreatedAt = t },
 }
 
 // CreateUser stores a new user; EConflict if the id or email is taken.

@@ -142,3 +142,27 @@ func TestSecondOpenFailsClearly(t *testing.T) {
 		t.Errorf("error %q does not say the file is locked", err)
 	}
 }
+
+func TestUpdateKeepsCreatedAt(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := &notify.Rule{ID: "r1", Name: "one", Enabled: true, EventTypes: []notify.EventType{notify.TypeJob},
+		Severities: []notify.Severity{notify.SeverityInfo}, Recipients: notify.Recipients{Emails: []string{"a@example.com"}},
+		Source: notify.SourceUser, Version: 1, CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateRule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	u := *r
+	u.Version, u.CreatedAt, u.UpdatedAt = 2, t0.Add(time.Hour), t0.Add(time.Hour)
+	if err := s.UpdateRule(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRule(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.CreatedAt.Equal(t0) || !got.UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("createdAt %v updatedAt %v; want createdAt kept at %v", got.CreatedAt, got.UpdatedAt, t0)
+	}
+}

@@ -28,10 +28,11 @@ func (r *smtpRecord) value() *notify.SMTP {
 var smtps = &table[smtpRecord]{
 	kind: "SMTP server", uniqField: "nickname",
 	data: bSMTP, ids: bSMTPID, names: bSMTPName,
-	id:        func(r *smtpRecord) string { return r.ID },
-	uniq:      func(r *smtpRecord) string { return r.Nickname },
-	createdAt: func(r *smtpRecord) time.Time { return r.CreatedAt },
-	version:   func(r *smtpRecord) int64 { return r.Version },
+	id:           func(r *smtpRecord) string { return r.ID },
+	uniq:         func(r *smtpRecord) string { return r.Nickname },
+	createdAt:    func(r *smtpRecord) time.Time { return r.CreatedAt },
+	version:      func(r *smtpRecord) int64 { return r.Version },
+	setCreatedAt: func(r *smtpRecord, t time.Time) { r.CreatedAt = t },
 }
 
 // PutSMTP creates (s.Version == 1) or updates (stored version s.Version-1)

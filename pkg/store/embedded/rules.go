@@ -15,10 +15,11 @@ import (
 var rules = &table[notify.Rule]{
 	kind: "rule", uniqField: "name",
 	data: bRules, ids: bRulesID, names: bRulesName,
-	id:        func(r *notify.Rule) string { return r.ID },
-	uniq:      func(r *notify.Rule) string { return r.Name },
-	createdAt: func(r *notify.Rule) time.Time { return r.CreatedAt },
-	version:   func(r *notify.Rule) int64 { return r.Version },
+	id:           func(r *notify.Rule) string { return r.ID },
+	uniq:         func(r *notify.Rule) string { return r.Name },
+	createdAt:    func(r *notify.Rule) time.Time { return r.CreatedAt },
+	version:      func(r *notify.Rule) int64 { return r.Version },
+	setCreatedAt: func(r *notify.Rule, t time.Time) { r.CreatedAt = t },
 }
 
 // Reference kinds in the refs bucket.

@@ -39,6 +39,8 @@ type table[T any] struct {
 	uniq      func(*T) string
 	createdAt func(*T) time.Time
 	version   func(*T) int64
+	// setCreatedAt sets CreatedAt on a copy about to be stored.
+	setCreatedAt func(*T, time.Time)
 }
 
 // get returns the record with the id and its order key, or ENotFound.
@@ -115,8 +117,13 @@ func (t *table[T]) write(tx *bolt.Tx, key []byte, v *T) error {
 
 // replace overwrites old (stored under key) with v, which has the same id:
 // EConflict if v's unique name is taken by another record. The record keeps
-// its place in the order.
+// its place in the order and its CreatedAt (v is not changed).
 func (t *table[T]) replace(tx *bolt.Tx, old *T, key []byte, v *T) error {
+	if c := t.createdAt(old); !t.createdAt(v).Equal(c) {
+		cp := *v
+		t.setCreatedAt(&cp, c)
+		v = &cp
+	}
 	oldName, newName := fold(t.uniq(old)), fold(t.uniq(v))
 	if oldName != newName {
 		names := tx.Bucket(t.names)
