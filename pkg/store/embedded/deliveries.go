@@ -13,19 +13,16 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
-// deliveryIndexes returns the index entries of d: bucket and key, where the
-// key ends with d's order key.
+// deliveryIndexes returns the index entries of d, as bucket and key. Every
+// key ends with d's order key; those of the event, rule and status indexes
+// start with "<value>\x00".
 func deliveryIndexes(d *notify.Delivery) (buckets, keys [][]byte) {
 	ok := orderKey(d.CreatedAt, d.ID)
-	add := func(b []byte, prefix string) {
+	buckets, keys = append(buckets, bDelivByTime), append(keys, ok)
+	add := func(b []byte, value string) {
 		buckets = append(buckets, b)
-		if prefix == "" && bytes.Equal(b, bDelivByTime) {
-			keys = append(keys, ok)
-			return
-		}
-		keys = append(keys, append([]byte(prefix+"\x00"), ok...))
+		keys = append(keys, append([]byte(value+"\x00"), ok...))
 	}
-	add(bDelivByTime, "")
 	add(bDelivByEvent, d.EventID)
 	add(bDelivByStatus, string(d.Status))
 	rs := slices.Clone(d.RuleIDs)
