@@ -1,0 +1,532 @@
+// Package dispatch turns an event into notifications: it matches the event
+// against the rules, resolves the recipients, and sends to each (event,
+// channel, recipient) at most once, recording every delivery.
+//
+// Exactly once, as far as it can be had: each delivery is claimed in the
+// store with a conditional write before anything is sent, moved to
+// `sending` (a versioned, conditional update only one attempt wins) right
+// before the provider is called, and to a final status after. A delivery
+// found final is never sent again, so a queue that delivers the same event
+// twice notifies once. A delivery found in `sending` belongs to an attempt
+// that may still be running (it is left alone for Config.SendingLease) or
+// that crashed between handing the message to the provider and recording
+// the outcome: it is then recorded as failed, never sent again — a crash
+// can cost a notification, never duplicate one. Transient failures go
+// back to `queued` and the handler returns an error so the queue redelivers
+// the event; on the queue's last receive they are recorded as failed.
+//
+// The package uses the store, queue and send contracts and pkg/match; it
+// must not import their implementations.
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/argoproj-labs/argo-notify/pkg/match"
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/queue"
+	"github.com/argoproj-labs/argo-notify/pkg/send"
+	"github.com/argoproj-labs/argo-notify/pkg/store"
+)
+
+// Defaults for Config.
+const (
+	DefaultSendingLease = 2 * time.Minute
+	DefaultConcurrency  = 8
+)
+
+// Texts recorded as LastError.
+const (
+	// InterruptedError is recorded on a delivery an attempt left in
+	// `sending`: the provider may or may not have accepted the message.
+	InterruptedError = "outcome unknown after an interrupted attempt; not resent to avoid a duplicate"
+	giveUpPrefix     = "gave up after %d attempts: "
+)
+
+// recordTimeout bounds recording an outcome after a send, which runs even
+// when the handler's context is cancelled: the provider has already been
+// called, and the record is what keeps it from being called twice.
+const recordTimeout = 30 * time.Second
+
+// ErrPoison marks a message that can never be handled (its body is not an
+// event with an id). Handle returns it wrapped, as a plain error: the queue
+// retries it like any failure and parks it as dead after
+// queue.MaxReceives receives, where an operator can see it.
+var ErrPoison = errors.New("poison message")
+
+// Config is what a Dispatcher needs.
+type Config struct {
+	Rules      store.Rules
+	Directory  store.Directory
+	Deliveries store.Deliveries
+	Router     send.Router
+	// RuleCacheTTL is how long the rule index is reused before the rules
+	// are read again; 0 reads them for every event.
+	RuleCacheTTL time.Duration
+	// SendingLease is how long a delivery in `sending` is presumed to
+	// belong to an attempt still running (default 2 minutes; it must
+	// exceed the longest send). Past it, the attempt is taken to have
+	// crashed and the delivery is recorded as failed.
+	SendingLease time.Duration
+	// Concurrency bounds the sends in flight for one event (default 8).
+	Concurrency int
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+	// Logger gets outcomes that need attention (slog.Default if nil).
+	Logger *slog.Logger
+}
+
+// Dispatcher matches events and delivers them. It is safe for concurrent
+// use.
+type Dispatcher struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	idx      *match.Index
+	loadedAt time.Time
+}
+
+// New returns a Dispatcher.
+func New(cfg Config) *Dispatcher {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SendingLease <= 0 {
+		cfg.SendingLease = DefaultSendingLease
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	return &Dispatcher{cfg: cfg, log: lg}
+}
+
+// InvalidateRules makes the next event read the rules again (for a local
+// process that has just changed them; with RuleCacheTTL 0 it does nothing).
+func (d *Dispatcher) InvalidateRules() {
+	d.mu.Lock()
+	d.idx = nil
+	d.mu.Unlock()
+}
+
+// index returns the rule index, reading the rules when the cache is off,
+// empty or expired.
+func (d *Dispatcher) index(ctx context.Context) (*match.Index, error) {
+	if d.cfg.RuleCacheTTL <= 0 {
+		return d.loadIndex(ctx)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.cfg.Now()
+	if d.idx != nil && now.Sub(d.loadedAt) < d.cfg.RuleCacheTTL {
+		return d.idx, nil
+	}
+	idx, err := d.loadIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.idx, d.loadedAt = idx, now
+	return idx, nil
+}
+
+func (d *Dispatcher) loadIndex(ctx context.Context) (*match.Index, error) {
+	rules, err := d.cfg.Rules.AllRules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	return match.New(rules), nil
+}
+
+// Plan is what an event would do: the rules it matches and the recipients
+// they reach, one entry per (channel, recipient).
+type Plan struct {
+	Rules      []send.RuleRef `json:"rules"`
+	Recipients []Recipient    `json:"recipients"`
+	// Notes say what was left out and why (a user or group a rule names
+	// that does not exist).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Recipient is one (channel, recipient) of a plan with every rule that
+// reached it.
+type Recipient struct {
+	Channel notify.Channel `json:"channel"`
+	// Recipient is an email address or a Slack channel id. Email
+	// addresses are merged case-insensitively; the first spelling met is
+	// kept.
+	Recipient string         `json:"recipient"`
+	Rules     []send.RuleRef `json:"rules"`
+	// Via says how the rules named it: "user:<id>", "group:<id>", "email"
+	// or "slackChannel".
+	Via []string `json:"via"`
+}
+
+// Plan matches ev against the rules and resolves the recipients, sending
+// nothing. Users and group members are resolved to their email addresses;
+// a user or group that does not exist is skipped with a note. Recipients
+// are sorted by channel, then recipient.
+func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) {
+	idx, err := d.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rules := idx.Match(ev)
+	p := &planner{
+		ctx:   ctx,
+		dir:   d.cfg.Directory,
+		plan:  &Plan{Rules: make([]send.RuleRef, 0, len(rules)), Recipients: []Recipient{}},
+		at:    map[string]int{},
+		users: map[string]*notify.User{},
+	}
+	for _, r := range rules {
+		if err := p.add(r); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(p.plan.Recipients, func(a, b Recipient) int {
+		return cmp.Or(cmp.Compare(a.Channel, b.Channel),
+			cmp.Compare(strings.ToLower(a.Recipient), strings.ToLower(b.Recipient)),
+			cmp.Compare(a.Recipient, b.Recipient))
+	})
+	return p.plan, nil
+}
+
+// planner resolves the recipients of a plan.
+type planner struct {
+	ctx   context.Context
+	dir   store.Directory
+	plan  *Plan
+	at    map[string]int          // (channel, normalized recipient) → index in plan.Recipients
+	users map[string]*notify.User // looked up; nil: does not exist
+}
+
+func (p *planner) add(r *notify.Rule) error {
+	ref := send.RuleRef{ID: r.ID, Name: r.Name}
+	p.plan.Rules = append(p.plan.Rules, ref)
+	for _, id := range r.Recipients.Users {
+		u, err := p.user(id)
+		if err != nil {
+			return err
+		}
+		if u == nil {
+			p.note("rule %q names user %q, which does not exist: skipped", r.Name, id)
+			continue
+		}
+		p.reach(notify.ChannelEmail, u.Email, ref, "user:"+id)
+	}
+	for _, id := range r.Recipients.Groups {
+		g, err := p.dir.GetGroup(p.ctx, id)
+		if notify.IsCode(err, notify.ENotFound) {
+			p.note("rule %q names group %q, which does not exist: skipped", r.Name, id)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("resolve group %q of rule %q: %w", id, r.ID, err)
+		}
+		for _, uid := range g.Members {
+			u, err := p.user(uid)
+			if err != nil {
+				return err
+			}
+			if u == nil {
+				p.note("group %q lists user %q, which does not exist: skipped", g.Name, uid)
+				continue
+			}
+			p.reach(notify.ChannelEmail, u.Email, ref, "group:"+id)
+		}
+	}
+	for _, e := range r.Recipients.Emails {
+		p.reach(notify.ChannelEmail, e, ref, "email")
+	}
+	for _, c := range r.Recipients.SlackChannels {
+		p.reach(notify.ChannelSlack, c, ref, "slackChannel")
+	}
+	return nil
+}
+
+// user looks a user up once per plan; nil if it does not exist.
+func (p *planner) user(id string) (*notify.User, error) {
+	if u, ok := p.users[id]; ok {
+		return u, nil
+	}
+	u, err := p.dir.GetUser(p.ctx, id)
+	if notify.IsCode(err, notify.ENotFound) {
+		u, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve user %q: %w", id, err)
+	}
+	if u != nil && u.Email == "" {
+		u = nil
+	}
+	p.users[id] = u
+	return u, nil
+}
+
+func (p *planner) note(format string, args ...any) {
+	n := fmt.Sprintf(format, args...)
+	if !slices.Contains(p.plan.Notes, n) {
+		p.plan.Notes = append(p.plan.Notes, n)
+	}
+}
+
+func (p *planner) reach(ch notify.Channel, to string, ref send.RuleRef, via string) {
+	key := notify.DeliveryID("", ch, to)
+	i, ok := p.at[key]
+	if !ok {
+		i = len(p.plan.Recipients)
+		p.at[key] = i
+		p.plan.Recipients = append(p.plan.Recipients, Recipient{Channel: ch, Recipient: to})
+	}
+	rc := &p.plan.Recipients[i]
+	if !slices.ContainsFunc(rc.Rules, func(x send.RuleRef) bool { return x.ID == ref.ID }) {
+		rc.Rules = append(rc.Rules, ref)
+	}
+	if !slices.Contains(rc.Via, via) {
+		rc.Via = append(rc.Via, via)
+	}
+}
+
+// Handle is a queue.Handler: it decodes the event in m and dispatches it,
+// treating m.ReceiveCount >= queue.MaxReceives as the last chance (transient
+// failures are then recorded as failed and Handle returns nil). A body that
+// is not an event with an id returns an error wrapping ErrPoison.
+func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) error {
+	var ev notify.Event
+	if err := json.Unmarshal(m.Body, &ev); err != nil {
+		return fmt.Errorf("%w: message %s: decode event: %v", ErrPoison, m.ID, err)
+	}
+	if ev.ID == "" {
+		return fmt.Errorf("%w: message %s: event has no id", ErrPoison, m.ID)
+	}
+	return d.dispatch(ctx, &ev, m.ReceiveCount >= queue.MaxReceives)
+}
+
+// Dispatch delivers ev to every recipient its rules reach, each at most
+// once however often it is called. It returns nil when every delivery is
+// final (sent, failed or skipped); otherwise a *queue.RetryError with the
+// longest delay a provider asked for, or a plain error when none did, and
+// the event should be dispatched again later.
+func (d *Dispatcher) Dispatch(ctx context.Context, ev *notify.Event) error {
+	if ev.ID == "" {
+		return notify.Invalid("id", "an event must have an id to be dispatched")
+	}
+	return d.dispatch(ctx, ev, false)
+}
+
+// retry is the outcome of one delivery that must be tried again.
+type retry struct {
+	after time.Duration
+	err   error
+}
+
+func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, last bool) error {
+	plan, err := d.Plan(ctx, ev)
+	if err != nil {
+		return fmt.Errorf("dispatch event %s: %w", ev.ID, err)
+	}
+	retries := make([]*retry, len(plan.Recipients))
+	sem := make(chan struct{}, d.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for i, r := range plan.Recipients {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			retries[i] = d.deliver(ctx, ev, r, last)
+		}()
+	}
+	wg.Wait()
+	var (
+		n     int
+		after time.Duration
+		errs  []error
+	)
+	for _, r := range retries {
+		if r == nil {
+			continue
+		}
+		n++
+		after = max(after, r.after)
+		if len(errs) < 3 {
+			errs = append(errs, r.err)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	err = fmt.Errorf("event %s: %d of %d deliveries to retry: %w", ev.ID, n, len(retries), errors.Join(errs...))
+	if after > 0 {
+		return &queue.RetryError{After: after, Err: err}
+	}
+	return err
+}
+
+// deliver takes one (channel, recipient) of ev as far as it can: nil when
+// its delivery is final, a retry otherwise.
+func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, last bool) *retry {
+	now := d.cfg.Now()
+	ruleIDs := make([]string, len(r.Rules))
+	for i, ref := range r.Rules {
+		ruleIDs[i] = ref.ID
+	}
+	id := notify.DeliveryID(ev.ID, r.Channel, r.Recipient)
+	claim := &notify.Delivery{
+		ID: id, EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient, RuleIDs: ruleIDs,
+		Status: notify.DeliveryQueued, Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	cur, _, err := d.cfg.Deliveries.ClaimDelivery(ctx, claim)
+	if err != nil {
+		return &retry{err: fmt.Errorf("claim delivery %s: %w", id, err)}
+	}
+	for range 5 { // each turn follows a concurrent change (EStale)
+		var err error
+		switch {
+		case cur.Status.Final():
+			return nil
+		case cur.Status == notify.DeliverySending:
+			age := now.Sub(cur.UpdatedAt)
+			if age < d.cfg.SendingLease && !last {
+				return &retry{after: d.cfg.SendingLease - age, err: fmt.Errorf("delivery %s: another attempt is sending it", id)}
+			}
+			next := *cur
+			next.Status, next.LastError = notify.DeliveryFailed, InterruptedError
+			err = d.update(ctx, &next, now)
+			if err == nil {
+				d.log.Warn("dispatch: delivery left in sending by an interrupted attempt; recorded as failed, not resent", "delivery", id)
+				return nil
+			}
+		default:
+			var rt *retry
+			rt, err = d.attempt(ctx, ev, r, cur, now, last)
+			if err == nil {
+				return rt
+			}
+		}
+		if !notify.IsCode(err, notify.EStale) {
+			return &retry{err: err}
+		}
+		if cur, err = d.cfg.Deliveries.GetDelivery(ctx, id); err != nil {
+			return &retry{err: fmt.Errorf("reread delivery %s: %w", id, err)}
+		}
+		now = d.cfg.Now()
+	}
+	return &retry{err: fmt.Errorf("delivery %s: changed by other attempts too often", id)}
+}
+
+// update writes next (copied from the stored version) as the following
+// version. EStale if another attempt changed it first.
+func (d *Dispatcher) update(ctx context.Context, next *notify.Delivery, now time.Time) error {
+	next.Version++
+	next.UpdatedAt = now
+	if err := d.cfg.Deliveries.UpdateDelivery(ctx, next); err != nil {
+		return fmt.Errorf("update delivery %s to %s: %w", next.ID, next.Status, err)
+	}
+	return nil
+}
+
+// attempt sends a queued delivery cur. It returns EStale (as err) when
+// another attempt changed the delivery before this one took it; otherwise
+// the retry to report (nil once the delivery is final).
+func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient, cur *notify.Delivery, now time.Time, last bool) (*retry, error) {
+	giveUp := func(next *notify.Delivery, serr error) *retry {
+		next.LastError = serr.Error()
+		switch {
+		case send.IsPermanent(serr):
+			next.Status = notify.DeliveryFailed
+		case last:
+			next.Status = notify.DeliveryFailed
+			next.LastError = fmt.Sprintf(giveUpPrefix, next.Attempts) + serr.Error()
+		default:
+			next.Status = notify.DeliveryQueued
+			return &retry{after: send.RetryAfter(serr), err: fmt.Errorf("delivery %s: %w", next.ID, serr)}
+		}
+		return nil
+	}
+
+	sender, err := d.cfg.Router.Sender(ctx, r.Channel)
+	if err != nil {
+		next := *cur
+		var skip *send.Skip
+		var rt *retry
+		if errors.As(err, &skip) {
+			next.Status, next.Note = notify.DeliverySkipped, skip.Reason
+		} else {
+			rt = giveUp(&next, fmt.Errorf("pick a sender: %w", err))
+		}
+		if err := d.update(ctx, &next, now); err != nil {
+			return nil, err
+		}
+		return rt, nil
+	}
+
+	// Take the delivery: of concurrent attempts, one moves it to sending.
+	taken := *cur
+	taken.Status = notify.DeliverySending
+	taken.Attempts++
+	if err := d.update(ctx, &taken, now); err != nil {
+		return nil, err
+	}
+
+	res, serr := sender.Send(ctx, &send.Notification{Event: ev, Rules: r.Rules, Channel: r.Channel, To: []string{r.Recipient}})
+
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	done := d.cfg.Now()
+	next := taken
+	var rt *retry
+	if serr == nil {
+		next.Status = notify.DeliverySent
+		next.Provider, next.ProviderMessageID, next.Note = res.Provider, res.MessageID, res.Note
+		next.SentAt = &done
+	} else {
+		rt = giveUp(&next, serr)
+	}
+	if err := d.record(rctx, &next, done); err != nil {
+		// The delivery stays in sending and is recorded as failed by a
+		// later attempt, never resent.
+		d.log.Error("dispatch: recording a delivery outcome failed", "delivery", next.ID, "status", next.Status, "providerMessageId", next.ProviderMessageID, "error", err)
+		return &retry{err: err}, nil
+	}
+	if next.Status == notify.DeliveryFailed {
+		d.log.Warn("dispatch: delivery failed", "delivery", next.ID, "error", next.LastError)
+	}
+	return rt, nil
+}
+
+// record writes the outcome of this attempt. The attempt holding the
+// delivery in sending knows its true outcome, so when another attempt has
+// meanwhile recorded it as interrupted, the outcome is written over it.
+func (d *Dispatcher) record(ctx context.Context, next *notify.Delivery, now time.Time) error {
+	for range 3 {
+		want := *next
+		err := d.update(ctx, &want, now)
+		if !notify.IsCode(err, notify.EStale) {
+			return err
+		}
+		latest, gerr := d.cfg.Deliveries.GetDelivery(ctx, next.ID)
+		if gerr != nil {
+			return fmt.Errorf("reread delivery %s: %w", next.ID, gerr)
+		}
+		if latest.Status == notify.DeliverySent {
+			return nil // cannot happen while this attempt held it; never undo a send
+		}
+		next.Version = latest.Version
+		next.Attempts = max(next.Attempts, latest.Attempts)
+	}
+	return fmt.Errorf("record delivery %s: changed by other attempts too often", next.ID)
+}
