@@ -10,8 +10,6 @@ import (
 const (
 	reasonXRay = "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords " +
 		"do not support resource-level permissions, so IAM requires Resource \"*\" (added by the CDK when tracing is on)."
-	reasonTableIndex = "Grant*Data on the table adds <table>/index/* so the store can Query its GSI (gsi1); " +
-		"the wildcard covers only indexes of this stack's own table."
 	reasonAPISecrets = "The api creates, updates, reads and deletes the SMTP password and Slack token secrets when an " +
 		"admin connects or disconnects an integration; their names are not known at deploy time, so the grant is " +
 		"scoped by the stack's name prefix argo-notify/<stack>/integrations/* (the ingest secret lies outside it)."
@@ -33,15 +31,12 @@ const (
 // addSuppressions records each accepted cdk-nag AwsSolutions finding, with
 // its reason, on the resource it concerns.
 func addSuppressions(ns *NotifyStack, cfg Config) {
-	tableIndex := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Table[0-9A-F]+\.Arn>\/index\/\*$/g`)}
 	secretPrefix := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:secretsmanager:.*:secret:argo-notify\/.*\/integrations\/\*$/g`)}
 	roleFindings := map[string][]*cdknag.NagPackSuppression{
 		FnAPI: {
-			{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reasonTableIndex), AppliesTo: &[]any{tableIndex}},
 			{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reasonAPISecrets), AppliesTo: &[]any{secretPrefix}},
 		},
 		FnDispatcher: {
-			{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reasonTableIndex), AppliesTo: &[]any{tableIndex}},
 			{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reasonDispatcherSecrets), AppliesTo: &[]any{secretPrefix}},
 		},
 		FnIngest: {},
@@ -55,8 +50,9 @@ func addSuppressions(ns *NotifyStack, cfg Config) {
 		if len(sup) == 0 {
 			continue
 		}
-		fn := ns.Functions[name]
-		suppress(fn.Role(), sup...)
+		// The wildcards sit in the role's default policy, which the grants
+		// above created.
+		suppress(ns.Functions[name].Role().Node().FindChild(jsii.String("DefaultPolicy")), sup...)
 	}
 	suppress(ns.EventsDLQ, &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-SQS3"), Reason: jsii.String(reasonEventsDLQ)})
 	suppress(ns.IngestRoute, &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String(reasonIngestRoute)})
@@ -66,7 +62,8 @@ func addSuppressions(ns *NotifyStack, cfg Config) {
 	}
 }
 
-// suppress adds suppressions to a construct and its children.
+// suppress adds suppressions to one construct's CloudFormation resource
+// (not to its children, so that each stays where it belongs).
 func suppress(construct any, s ...*cdknag.NagPackSuppression) {
-	cdknag.NagSuppressions_AddResourceSuppressions(construct, &s, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(construct, &s, jsii.Bool(false))
 }

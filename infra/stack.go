@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -160,10 +161,13 @@ func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackPro
 	})
 
 	// --- queues -----------------------------------------------------------
+	// Dead letters are failed events an admin may still redrive: they
+	// follow the data's removal policy.
 	ns.DeadLetter = awssqs.NewQueue(stack, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		RemovalPolicy:   removal,
 	})
 	ns.Queue = awssqs.NewQueue(stack, jsii.String("Queue"), &awssqs.QueueProps{
 		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
@@ -175,11 +179,13 @@ func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackPro
 			MaxReceiveCount: jsii.Number(maxReceiveCount),
 		},
 	})
-	// EventsDLQ holds events EventBridge could not deliver to ingest.
+	// EventsDLQ holds job events EventBridge could not deliver to ingest,
+	// and those ingest failed on after Lambda's asynchronous retries.
 	ns.EventsDLQ = awssqs.NewQueue(stack, jsii.String("EventsDeadLetterQueue"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		RemovalPolicy:   removal,
 	})
 
 	// --- secrets ----------------------------------------------------------
@@ -280,32 +286,33 @@ func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackPro
 	api, ingest, dispatcher := ns.Functions[FnAPI], ns.Functions[FnIngest], ns.Functions[FnDispatcher]
 
 	// --- grants (least privilege) -------------------------------------------
-	ns.Table.GrantReadWriteData(api)
-	ns.Table.GrantReadWriteData(dispatcher)
+	tableResources := []*string{
+		ns.Table.TableArn(),
+		awscdk.Fn_Join(jsii.String(""), &[]*string{ns.Table.TableArn(), jsii.String("/index/gsi1")}),
+	}
+	for _, fn := range []awslambda.Function{api, dispatcher} {
+		grant(fn, "TableReadWrite", tableActions, tableResources...)
+	}
 	ns.Queue.GrantSendMessages(ingest)
 	ns.Queue.GrantSendMessages(api)         // redrive from the DLQ
 	ns.DeadLetter.GrantConsumeMessages(api) // list and delete dead letters
-	ingestSecret.GrantRead(ingest, nil)
-	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("IntegrationSecretsWrite"),
-		Actions: jsii.Strings(
-			"secretsmanager:CreateSecret",
-			"secretsmanager:PutSecretValue",
-			"secretsmanager:GetSecretValue",
-			"secretsmanager:DeleteSecret",
-		),
-		Resources: &[]*string{secretPrefixARN},
-	}))
-	dispatcher.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("IntegrationSecretsRead"),
-		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-		Resources: &[]*string{secretPrefixARN},
-	}))
-	dispatcher.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("SendEmail"),
-		Actions:   jsii.Strings("ses:SendEmail", "ses:SendRawEmail"),
-		Resources: &sesResources,
-	}))
+	grant(ingest, "IngestSecretRead", []string{"secretsmanager:GetSecretValue"}, ingestSecret.SecretArn())
+	grant(api, "IntegrationSecretsWrite", []string{
+		"secretsmanager:CreateSecret",
+		"secretsmanager:PutSecretValue",
+		"secretsmanager:GetSecretValue",
+		"secretsmanager:DeleteSecret",
+		"secretsmanager:RestoreSecret", // re-connecting within the deletion window
+	}, secretPrefixARN)
+	grant(dispatcher, "IntegrationSecretsRead", []string{"secretsmanager:GetSecretValue"}, secretPrefixARN)
+	grant(dispatcher, "SendEmail", []string{"ses:SendEmail", "ses:SendRawEmail"}, sesResources...)
+	// EventBridge invokes ingest asynchronously: a failure after Lambda's
+	// retries lands in the events DLQ instead of being dropped.
+	ingest.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		OnFailure:     awslambdadestinations.NewSqsDestination(ns.EventsDLQ),
+		RetryAttempts: jsii.Number(2),
+		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
+	})
 	dispatcher.AddEventSource(awslambdaeventsources.NewSqsEventSource(ns.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(dispatcherBatchSize),
 		ReportBatchItemFailures: jsii.Bool(true),
@@ -504,6 +511,20 @@ func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackPro
 	ns.IngestSecret, ns.IngestRoute, ns.UserPool = ingestSecret, (*ingestRoutes)[0], pool
 	addSuppressions(ns, cfg)
 	return ns, nil
+}
+
+// tableActions are the DynamoDB calls pkg/store/dynamo makes (its API
+// interface); TransactWriteItems is authorized per item, as PutItem and
+// DeleteItem.
+var tableActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+
+// grant adds one statement, named sid, of actions on resources to fn's role.
+func grant(fn awslambda.Function, sid string, actions []string, resources ...*string) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: &resources,
+	}))
 }
 
 // accessLogFormat is the HTTP API access log line (JSON, one per request).
