@@ -287,11 +287,18 @@ func (s *server) createGroup(ctx context.Context, in *struct{ Body Group }) (*gr
 
 // checkGroup validates g and checks that its members exist.
 func (s *server) checkGroup(ctx context.Context, g *notify.Group) error {
-	if err := g.Validate(); err != nil {
-		return s.fail(ctx, "validate group", err)
-	}
 	var fields []ProblemField
+	if err := g.Validate(); err != nil {
+		p, ok := problemFrom(err)
+		if !ok || p.Code != notify.EInvalid {
+			return s.fail(ctx, "validate group", err)
+		}
+		fields = p.Errors
+	}
 	for i, id := range g.Members {
+		if !notify.ValidID(id) {
+			continue // reported by Validate
+		}
 		if _, err := s.store.GetUser(ctx, id); notify.IsCode(err, notify.ENotFound) {
 			fields = append(fields, ProblemField{Field: indexed("members", i), Message: quote(id) + " is not a known user id"})
 		} else if err != nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -221,11 +222,18 @@ func (s *server) createRule(ctx context.Context, in *createRuleInput) (*ruleOutp
 // checkRule validates r and checks that the users and groups it names
 // exist.
 func (s *server) checkRule(ctx context.Context, r *notify.Rule) error {
-	if err := r.Validate(); err != nil {
-		return s.fail(ctx, "validate rule", err)
-	}
 	var fields []ProblemField
+	if err := r.Validate(); err != nil {
+		p, ok := problemFrom(err)
+		if !ok || p.Code != notify.EInvalid {
+			return s.fail(ctx, "validate rule", err)
+		}
+		fields = p.Errors
+	}
 	for i, id := range r.Recipients.Users {
+		if !notify.ValidID(id) {
+			continue // reported by Validate
+		}
 		if _, err := s.store.GetUser(ctx, id); notify.IsCode(err, notify.ENotFound) {
 			fields = append(fields, ProblemField{Field: indexed("recipients.users", i), Message: quote(id) + " is not a known user id"})
 		} else if err != nil {
@@ -233,6 +241,9 @@ func (s *server) checkRule(ctx context.Context, r *notify.Rule) error {
 		}
 	}
 	for i, id := range r.Recipients.Groups {
+		if !notify.ValidID(id) {
+			continue
+		}
 		if _, err := s.store.GetGroup(ctx, id); notify.IsCode(err, notify.ENotFound) {
 			fields = append(fields, ProblemField{Field: indexed("recipients.groups", i), Message: quote(id) + " is not a known group id"})
 		} else if err != nil {
@@ -240,6 +251,7 @@ func (s *server) checkRule(ctx context.Context, r *notify.Rule) error {
 		}
 	}
 	if len(fields) > 0 {
+		sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
 		return invalidFields(fields)
 	}
 	return nil
