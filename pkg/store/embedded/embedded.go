@@ -32,6 +32,14 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
+// schemaVersion is the layout of the file; Open refuses any other.
+const schemaVersion = "1"
+
+var (
+	bMeta     = []byte("meta")
+	schemaKey = []byte("schema")
+)
+
 // lockTimeout is how long Open waits for another process to release the file.
 const lockTimeout = time.Second
 
@@ -68,6 +76,18 @@ func open(path string, timeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bMeta)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bMeta, err)
+		}
+		switch v := meta.Get(schemaKey); {
+		case v == nil:
+			if err := meta.Put(schemaKey, []byte(schemaVersion)); err != nil {
+				return fmt.Errorf("write schema version: %w", err)
+			}
+		case string(v) != schemaVersion:
+			return fmt.Errorf("the file has schema version %q; this build reads %q", v, schemaVersion)
+		}
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
