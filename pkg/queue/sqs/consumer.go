@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -46,14 +47,16 @@ func NewConsumer(client VisibilityChanger, queueURL string, log *slog.Logger) *C
 // failed ones come back. A handler error fails only its record; a
 // *queue.RetryError also sets the record's visibility timeout to its delay
 // (ChangeMessageVisibility), so the retry comes no sooner. A handler panic
-// is recovered and fails only its record. Records left when ctx is done are
-// reported as failed without being handled.
+// is recovered and fails only its record. Records left when ctx is done,
+// and on a FIFO queue the records after a failed one, are reported as
+// failed without being handled.
 func (c *Consumer) HandleBatch(ctx context.Context, ev events.SQSEvent, h queue.Handler) events.SQSEventResponse {
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	fifoFailed := false
 	for i := range ev.Records {
 		rec := &ev.Records[i]
-		if err := ctx.Err(); err != nil {
-			c.log.WarnContext(ctx, "sqs: record not handled, out of time", "messageId", rec.MessageId, "err", err)
+		if err := ctx.Err(); err != nil || fifoFailed {
+			c.log.WarnContext(ctx, "sqs: record not handled", "messageId", rec.MessageId, "outOfTime", err != nil, "afterFIFOFailure", fifoFailed)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 			continue
 		}
@@ -62,6 +65,9 @@ func (c *Consumer) HandleBatch(ctx context.Context, ev events.SQSEvent, h queue.
 		if err == nil {
 			continue
 		}
+		// On a FIFO queue the records after a failure must come back too,
+		// or they would overtake it.
+		fifoFailed = strings.HasSuffix(rec.EventSourceARN, ".fifo")
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		log := c.log.With("messageId", rec.MessageId, "eventId", m.Attributes[AttrEventID], "receiveCount", m.ReceiveCount)
 		if pe, ok := errors.AsType[*panicError](err); ok {

@@ -116,6 +116,29 @@ func TestHandleBatchOutOfTime(t *testing.T) {
 	}
 }
 
+func TestHandleBatchFIFO(t *testing.T) {
+	recs := []events.SQSMessage{record("a", "ok"), record("b", "bad"), record("c", "ok")}
+	for i := range recs {
+		recs[i].EventSourceARN = "arn:aws:sqs:us-east-1:000000000000:events.fifo"
+	}
+	var handled []string
+	h := func(_ context.Context, m queue.Message) error {
+		handled = append(handled, m.ID)
+		if string(m.Body) == "bad" {
+			return errors.New("boom")
+		}
+		return nil
+	}
+	resp := NewConsumer(&fakeQueue{}, "https://queue", nil).HandleBatch(context.Background(), events.SQSEvent{Records: recs}, h)
+	if diff := cmp.Diff([]string{"a", "b"}, handled); diff != "" {
+		t.Errorf("handled (-want +got):\n%s", diff)
+	}
+	want := []events.SQSBatchItemFailure{{ItemIdentifier: "b"}, {ItemIdentifier: "c"}}
+	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" {
+		t.Errorf("failures (-want +got):\n%s", diff)
+	}
+}
+
 func TestFromRecord(t *testing.T) {
 	str := func(s string) events.SQSMessageAttribute {
 		return events.SQSMessageAttribute{DataType: "String", StringValue: &s}

@@ -129,8 +129,8 @@ func (d *DeadLetters) Redrive(ctx context.Context, id string) error {
 	msg := found.msg
 	msg.ReceiveCount = 0
 	if err := d.main.Send(ctx, []queue.Message{msg}); err != nil {
-		// Leave it where it is; it becomes visible again by itself.
-		return fmt.Errorf("redrive %q to the main queue: %w", id, err)
+		// Leave it where it is, visible again.
+		return errors.Join(fmt.Errorf("redrive %q to the main queue: %w", id, err), d.release(ctx, []held{*found}))
 	}
 	if _, err := d.dlq.DeleteMessage(ctx, &awssqs.DeleteMessageInput{QueueUrl: &d.dlqURL, ReceiptHandle: &found.receipt}); err != nil {
 		return fmt.Errorf("redrive %q: queued again but not deleted from the dead-letter queue: %w", id, err)

@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -107,3 +108,16 @@ func TestRedrive(t *testing.T) {
 }
 
 var _ queue.DeadLetters = (*DeadLetters)(nil)
+
+func TestRedriveSendFails(t *testing.T) {
+	dlq := deadQueue(t, 3)
+	main := &fakeQueue{sendErr: errors.New("queue down")}
+	d := NewDeadLetters(dlq, "https://dlq", NewProducer(main, "https://main"))
+	err := d.Redrive(context.Background(), "e1")
+	if !notify.IsCode(err, notify.EUnavailable) {
+		t.Fatalf("Redrive() = %v, want EUnavailable", err)
+	}
+	if len(dlq.msgs) != 3 || dlq.visible() != 3 {
+		t.Errorf("DLQ holds %d (%d visible), want all 3 visible", len(dlq.msgs), dlq.visible())
+	}
+}
