@@ -81,11 +81,13 @@ func (s *server) registerPolicies(api huma.API) {
 		Summary:      "Create or replace a policy's notification",
 		Description:  "Creates (201) or replaces (200) the notification of a policy. It fires on JOB events of the policy whose status is SUCCEEDED (onSuccess) or FAILED (onFailure), whatever their severity.",
 		MaxBodyBytes: maxBody + 1,
-		Responses: map[string]*huma.Response{
-			"201": {Description: "Created"},
-		},
-		Errors: []int{400, 401, 409, 412, 413, 415, 422},
+		Errors:       []int{400, 401, 409, 412, 413, 415, 422},
 	}, s.putPolicy)
+	// The handler answers 201 or 200 with the same body; document both.
+	put := api.OpenAPI().Paths["/v1/policies/{policyId}/notification"].Put
+	created := *put.Responses["200"]
+	created.Description = "Created"
+	put.Responses["201"] = &created
 	huma.Register(api, huma.Operation{
 		OperationID: "deletePolicyNotification", Method: http.MethodDelete, Path: "/v1/policies/{policyId}/notification", Tags: tags,
 		Summary: "Delete a policy's notification", DefaultStatus: http.StatusNoContent, Errors: []int{401, 404, 412},
