@@ -193,3 +193,33 @@ func randomRule(rng *rand.Rand, id string, types []notify.EventType, sevs []noti
 	}
 	return r
 }
+
+// TestMatchConcurrent runs Match from several goroutines; with -race it
+// checks that the index is safe for concurrent use.
+func TestMatchConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	rules := realisticRules(rng, 500)
+	evs := realisticEvents(rng, 200, 500)
+	idx := match.New(rules)
+	want := make([]string, len(evs))
+	for i, ev := range evs {
+		want[i] = ids(naive(rules, ev))
+	}
+	errs := make(chan string, 8)
+	for range 8 {
+		go func() {
+			for i, ev := range evs {
+				if got := ids(idx.Match(ev)); got != want[i] {
+					errs <- fmt.Sprintf("event %d: got %s, want %s", i, got, want[i])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 8 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
