@@ -64,7 +64,3 @@ func requireIfMatch(h string) (precondition, error) {
 	}
 	return p, nil
 }
-
-// stale reports whether err is the store's EStale, which after a successful
-// check means a concurrent writer got in first.
-func stale(err error) bool { return notify.IsCode(err, notify.EStale) }
