@@ -32,11 +32,11 @@ test-unit: ## unit tests only, no services
 ### BEGIN tools section (owned by the emulator/tooling work: _tools/)
 # tools: builds the pinned emulators into $(BIN); test-integration starts them,
 # runs every test with ARGO_NOTIFY_INTEGRATION=1 and stops them.
-tools:
-	@echo "tools: not yet"
+tools: ## build the pinned emulators (kumo, mailpit, aws-lambda-rie) into .bin
+	@ARGO_NOTIFY_BIN=$(BIN) _tools/with-peers.sh --build-only
 
-test-integration:
-	$(GO) test ./...
+test-integration: ## every test, with kumo and mailpit started on 127.0.0.1
+	@ARGO_NOTIFY_BIN=$(BIN) _tools/with-peers.sh $(GO) test -count=1 -timeout 20m ./...
 ### END tools section
 
 ### BEGIN infra section (owned by the CDK work: infra/, cdk.json, _tools/package.json)
