@@ -1,5 +1,7 @@
 // Command local runs all of argo-notify in one process on this machine
-// (`make run`): the admin API on the embedded store. Configuration comes
+// (`make run`): the admin API and event ingest on the embedded store, and
+// the dispatcher delivering queued events (to the console until an SMTP
+// server is connected). Configuration comes
 // from the ARGO_NOTIFY_* environment variables (see pkg/local).
 package main
 

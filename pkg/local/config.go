@@ -1,6 +1,9 @@
 // Package local assembles argo-notify's local mode: configuration from the
 // environment, the secrets kept in the data directory, the embedded store,
-// the HTTP server with graceful shutdown, and the start-up message. The
+// the durable queue with the dispatcher consuming it (email to a connected
+// SMTP server, else printed on the console; Slack to a connected
+// workspace), the HTTP server with graceful shutdown, and the start-up
+// message. The
 // binary in functions/local only wires it to the process (signals, stdout,
 // stderr).
 //
@@ -26,6 +29,7 @@ const (
 	EnvAdminToken   = "ARGO_NOTIFY_ADMIN_TOKEN"
 	EnvIngestSecret = "ARGO_NOTIFY_INGEST_SECRET"
 	EnvSlackAPIURL  = "ARGO_NOTIFY_SLACK_API_URL"
+	EnvSMTPCAFile   = "ARGO_NOTIFY_SMTP_CA_FILE"
 )
 
 // Defaults of local mode.
@@ -37,6 +41,7 @@ const (
 // Files in the data directory.
 const (
 	StoreFile        = "argo-notify.db"
+	QueueFile        = "queue.db"
 	AdminTokenFile   = "admin-token"
 	IngestSecretFile = "ingest-secret"
 )
@@ -56,6 +61,10 @@ type Config struct {
 	// SlackAPIURL is the Slack Web API base (slack-go's OptionAPIURL), e.g.
 	// https://slack.com/api/; empty: Slack's own.
 	SlackAPIURL string
+	// SMTPCAFile is a PEM file of certificates to trust, besides the
+	// system's, when connecting to an SMTP server (a private CA, a test
+	// server's self-signed certificate); empty: the system's only.
+	SMTPCAFile string
 }
 
 // ConfigFromEnv reads the configuration from the environment through
@@ -67,6 +76,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		AdminToken:   strings.TrimSpace(getenv(EnvAdminToken)),
 		IngestSecret: strings.TrimSpace(getenv(EnvIngestSecret)),
 		SlackAPIURL:  strings.TrimSpace(getenv(EnvSlackAPIURL)),
+		SMTPCAFile:   strings.TrimSpace(getenv(EnvSMTPCAFile)),
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
 	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
 )
 
@@ -27,6 +28,7 @@ type Env struct {
 	Config  Config // AdminToken and IngestSecret are resolved (never empty)
 	DataDir string // absolute
 	Store   *embedded.Store
+	Queue   *qlocal.Queue // the durable queue of accepted events
 	Logger  *slog.Logger
 }
 
@@ -42,8 +44,8 @@ type Options struct {
 	// Default: the admin API alone.
 	Handler func(env Env, admin http.Handler) http.Handler
 	// Background functions start once the store is open and the listener
-	// bound, each in its own goroutine: the place for the queue consumer and
-	// the dispatcher. Their context is cancelled after the HTTP server has
+	// bound, each in its own goroutine, beside the built-in queue consumer
+	// (the dispatcher). Their context is cancelled after the HTTP server has
 	// shut down (so requests in flight can still enqueue); Run waits for
 	// them to return before closing the store. A Background function that
 	// fails stops the whole service.
@@ -99,12 +101,22 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 			err = cerr
 		}
 	}()
-	env := Env{Config: cfg, DataDir: dataDir, Store: st, Logger: log}
+	pipe, err := openPipeline(cfg, dataDir, st, stdout, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := pipe.queue.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	env := Env{Config: cfg, DataDir: dataDir, Store: st, Queue: pipe.queue, Logger: log}
 
-	var handler http.Handler = api.New(api.Config{Store: st, AdminToken: cfg.AdminToken, Logger: log})
+	var handler http.Handler = pipe.invalidateOnWrite(api.New(pipe.apiConfig(cfg, st, log)))
 	if opts.Handler != nil {
 		handler = opts.Handler(env, handler)
 	}
+	background := append([]func(context.Context, Env) error{pipe.consume}, opts.Background...)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -125,9 +137,9 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	failed := make(chan error, len(opts.Background)+1)
+	failed := make(chan error, len(background)+1)
 	var bg sync.WaitGroup
-	for _, run := range opts.Background {
+	for _, run := range background {
 		bg.Go(func() {
 			if err := run(bgCtx, env); err != nil && !errors.Is(err, context.Canceled) {
 				failed <- err

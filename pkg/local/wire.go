@@ -1,0 +1,124 @@
+package local
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
+	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
+	"github.com/argoproj-labs/argo-notify/pkg/send/console"
+	"github.com/argoproj-labs/argo-notify/pkg/send/route"
+	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
+)
+
+// Tuning of the local pipeline.
+const (
+	// Workers is how many queued events the dispatcher handles at once.
+	Workers = 4
+	// RuleCacheTTL bounds how long the dispatcher reuses its rule index.
+	// Rule changes made through this process's API invalidate it at once;
+	// the TTL only matters for changes made behind its back.
+	RuleCacheTTL = 2 * time.Second
+)
+
+// pipeline is what carries an accepted event to its recipients: the
+// durable queue, the router of senders and the dispatcher.
+type pipeline struct {
+	queue      *qlocal.Queue
+	router     *route.Router
+	dispatcher *dispatch.Dispatcher
+	smtpOpts   []smtp.Option
+}
+
+// openPipeline opens the queue in dataDir and builds the router and the
+// dispatcher on st. Email goes to the connected SMTP server, else to
+// console (the start-up output). Close the queue after the consumer stops.
+func openPipeline(cfg Config, dataDir string, st *embedded.Store, consoleOut io.Writer, log *slog.Logger) (*pipeline, error) {
+	smtpOpts, err := smtpOptions(cfg.SMTPCAFile)
+	if err != nil {
+		return nil, err
+	}
+	q, err := qlocal.Open(filepath.Join(dataDir, QueueFile), qlocal.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	router := route.New(route.Config{
+		Integrations: st,
+		Secrets:      st,
+		Console:      console.New(consoleOut),
+		SlackAPIURL:  cfg.SlackAPIURL,
+		SMTPOptions:  smtpOpts,
+	})
+	d := dispatch.New(dispatch.Config{
+		Rules:        st,
+		Directory:    st,
+		Deliveries:   st,
+		Router:       router,
+		RuleCacheTTL: RuleCacheTTL,
+		Logger:       log,
+	})
+	return &pipeline{queue: q, router: router, dispatcher: d, smtpOpts: smtpOpts}, nil
+}
+
+// consume runs the dispatcher on the queue until ctx is done.
+func (p *pipeline) consume(ctx context.Context, _ Env) error {
+	if err := p.queue.Run(ctx, p.dispatcher.Handle, Workers); err != nil {
+		return fmt.Errorf("queue consumer: %w", err)
+	}
+	return nil
+}
+
+// invalidateOnWrite wraps the API so that a successful write to rules,
+// policies or the directory (which may prune rules) makes the dispatcher
+// read the rules again: a rule takes effect for the next event accepted.
+func (p *pipeline) invalidateOnWrite(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			return
+		}
+		for _, prefix := range []string{"/v1/rules", "/v1/policies", "/v1/directory", "/v1/users", "/v1/groups"} {
+			if strings.HasPrefix(r.URL.Path, prefix) {
+				p.dispatcher.InvalidateRules()
+				return
+			}
+		}
+	})
+}
+
+// smtpOptions returns the SMTP sender options: trust the certificates in
+// caFile besides the system's.
+func smtpOptions(caFile string) ([]smtp.Option, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read %s: %w", EnvSMTPCAFile, caFile, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: %s holds no PEM certificate", EnvSMTPCAFile, caFile)
+	}
+	return []smtp.Option{smtp.WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})}, nil
+}
+
+// apiConfig is the API's configuration in local mode: the embedded store,
+// and the pipeline behind ingest, dry runs and dead letters.
+func (p *pipeline) apiConfig(cfg Config, st *embedded.Store, log *slog.Logger) api.Config {
+	return api.Config{Store: st, AdminToken: cfg.AdminToken, Logger: log}
+}
