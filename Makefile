@@ -5,7 +5,7 @@ GO ?= go
 BIN := $(CURDIR)/.bin
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help run test test-unit test-integration test-infra vet tidy-check build demo tools synth deploy clean
+.PHONY: help run test test-unit test-integration test-infra vet tidy-check build demo fuzz tools synth deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -89,7 +89,15 @@ build: ## build the three Lambda bootstrap binaries (linux/arm64)
 ### END build section
 
 demo: ## sign and post the sample events in events/ to a running `make run`
-	@echo "demo: not yet"
+	@./events/demo.sh
+
+# fuzz: a short run of each ingest fuzz target (event decoder, signature
+# parser, EventBridge mapping); FUZZTIME each, 10s by default.
+FUZZTIME ?= 10s
+fuzz: ## short fuzz run of the ingest decoder and signature parser
+	@for f in FuzzDecode FuzzVerifySignature FuzzFromEventBridge; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./pkg/ingest || exit 1; \
+	done
 
 clean:
 	rm -rf $(BIN) .argo-notify
