@@ -35,6 +35,9 @@ type synthesized struct {
 	nagWarn  []string
 }
 
+// TestMain builds the shared stacks. (The jsii kernel starts when the
+// process does: `make test-infra` sets JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION
+// in the environment to quiet its Node 20 banner.)
 func TestMain(m *testing.M) {
 	code, err := setup(m)
 	jsii.Close()
@@ -46,7 +49,6 @@ func TestMain(m *testing.M) {
 }
 
 func setup(m *testing.M) (int, error) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	dir, err := os.MkdirTemp("", "argo-notify-infra-")
 	if err != nil {
 		return 0, err

@@ -102,7 +102,7 @@ func CheckAssets(assetDir string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("Lambda binaries missing (%s): run `make build` first, or point -c %s=<dir> at the folder holding {api,ingest,dispatcher}/bootstrap",
+		return fmt.Errorf("missing Lambda binaries (%s): run `make build` first, or point -c %s=<dir> at the folder holding {api,ingest,dispatcher}/bootstrap",
 			strings.Join(missing, ", "), CtxAssetDir)
 	}
 	return nil
