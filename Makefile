@@ -63,6 +63,7 @@ $(CDK): _tools/package.json _tools/package-lock.json
 
 test-infra: cdk-cli ## CDK template + cdk-nag tests (infra/), then a CLI synth without AWS credentials
 	cd infra && test -z "$$(gofmt -l .)" || { gofmt -l infra; echo "gofmt needed in infra/"; exit 1; }
+	cd infra && $(GO) mod tidy -diff
 	cd infra && $(INFRA_ENV) $(GO) vet ./...
 	cd infra && $(INFRA_ENV) $(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory synth-check
