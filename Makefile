@@ -41,8 +41,12 @@ test-integration: ## every test, with kumo and mailpit started on 127.0.0.1
 
 ### BEGIN infra section (owned by the CDK work: infra/, cdk.json, _tools/package.json)
 # The CDK app is its own Go module (infra/) so `go test ./...` at the root never
-# compiles the CDK. The CLI is pinned in _tools/package.json (aws-cdk 2.1148.1).
-CDK := _tools/node_modules/.bin/cdk
+# compiles the CDK. The CLI is pinned in _tools/package.json (aws-cdk 2.1148.1)
+# and installed under .bin/cdk-cli, not _tools/node_modules: _tools is a Go
+# module, and the CLI ships %name%.template.go files that would break its
+# `go mod tidy` and `./...`; Go skips folders whose names start with a dot.
+CDK_CLI_DIR := $(BIN)/cdk-cli
+CDK := $(CDK_CLI_DIR)/node_modules/.bin/cdk
 # Node 20 runs the jsii kernel: silence its end-of-life banner; no version
 # check, telemetry or notices (no traffic beyond what a command needs).
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
@@ -56,9 +60,10 @@ CDK_ARGS ?=
 
 .PHONY: cdk-cli synth-check
 
-cdk-cli: $(CDK) ## install the pinned CDK CLI into _tools/node_modules
+cdk-cli: $(CDK) ## install the pinned CDK CLI into .bin/cdk-cli
 $(CDK): _tools/package.json _tools/package-lock.json
-	npm ci --prefix _tools --no-audit --no-fund --loglevel=error
+	@mkdir -p $(CDK_CLI_DIR) && cp _tools/package.json _tools/package-lock.json $(CDK_CLI_DIR)/
+	npm ci --prefix $(CDK_CLI_DIR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 test-infra: cdk-cli ## CDK template + cdk-nag tests (infra/), then a CLI synth without AWS credentials
