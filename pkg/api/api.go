@@ -4,8 +4,10 @@
 // ETags and If-Match, bearer authentication and the OpenAPI 3.1 document,
 // which huma generates from the code.
 //
-// It imports the domain (pkg/notify) and the store interfaces (pkg/store),
-// never a store implementation, an AWS SDK or a sender.
+// It imports the domain (pkg/notify), the store and queue interfaces, the
+// ingest functions and the plan type of pkg/dispatch, and the SMTP and
+// Slack packages for the integrations' connection tests; never a store or
+// queue implementation or an AWS SDK.
 package api
 
 import (
@@ -25,6 +27,9 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/queue"
+	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
+	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
@@ -50,9 +55,38 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
-	// IDs returns a new unique, sortable id (a ULID) for rules, users and
-	// groups created without one. Default: ulid.Make().String.
+	// IDs returns a new unique, sortable id (a ULID) for rules, users,
+	// groups, SMTP servers and events created without one. Default:
+	// ulid.Make().String.
 	IDs func() string
+
+	// Producer, if set, enables POST /v1/events (ingest): each accepted
+	// event is sent to it as one queue.Message (ID: the event id; Body:
+	// the event's JSON; Attributes eventId, eventType, severity) before
+	// the 202. The route is authenticated by its HMAC signature, not by
+	// the bearer token. IngestSecrets is then required.
+	Producer queue.Producer
+	// IngestSecrets returns the secrets an ingest request may be signed
+	// with (several while the secret is being rotated). It is called for
+	// every ingest request; an error answers 503.
+	IngestSecrets func(ctx context.Context) ([]string, error)
+	// Planner, if set, enables POST /v1/match (dry run): it matches an
+	// event and resolves its recipients without sending anything. A
+	// *dispatch.Dispatcher is one.
+	Planner Planner
+	// DeadLetters, if set, enables GET /v1/dead-letters and POST
+	// /v1/dead-letters/{id}/redrive.
+	DeadLetters queue.DeadLetters
+	// SlackAPIURL is the Slack Web API base the Slack integration routes
+	// call ("" = https://slack.com/api/), as ARGO_NOTIFY_SLACK_API_URL
+	// sets it.
+	SlackAPIURL string
+	// SMTPOptions are passed to smtp.Test by the SMTP test routes (e.g.
+	// smtp.WithTLSConfig with RootCAs that trust a test server).
+	SMTPOptions []smtp.Option
+	// SlackOptions are passed to the Slack Web API calls of the Slack
+	// integration routes (e.g. slack.WithHTTPClient).
+	SlackOptions []slack.Option
 }
 
 // server holds the configured dependencies of the handlers.
@@ -63,6 +97,14 @@ type server struct {
 	ids    func() string
 	token  [32]byte // SHA-256 of AdminToken, compared in constant time
 	noAuth bool
+
+	producer      queue.Producer
+	ingestSecrets func(ctx context.Context) ([]string, error)
+	planner       Planner
+	deadLetters   queue.DeadLetters
+	slackURL      string
+	smtpOpts      []smtp.Option
+	slackOpts     []slack.Option
 
 	mux     *http.ServeMux
 	public  map[string]bool // ServeMux patterns served without a token
@@ -75,6 +117,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Store == nil {
 		panic("api.New: Config.Store is nil")
 	}
+	if cfg.Producer != nil && cfg.IngestSecrets == nil {
+		panic("api.New: Config.Producer is set but Config.IngestSecrets is nil")
+	}
 	s := &server{
 		store:  cfg.Store,
 		log:    cfg.Logger,
@@ -84,6 +129,14 @@ func New(cfg Config) http.Handler {
 		noAuth: cfg.AdminToken == "",
 		mux:    http.NewServeMux(),
 		public: map[string]bool{"GET /healthz": true},
+
+		producer:      cfg.Producer,
+		ingestSecrets: cfg.IngestSecrets,
+		planner:       cfg.Planner,
+		deadLetters:   cfg.DeadLetters,
+		slackURL:      cfg.SlackAPIURL,
+		smtpOpts:      cfg.SMTPOptions,
+		slackOpts:     cfg.SlackOptions,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -102,6 +155,17 @@ func New(cfg Config) http.Handler {
 	s.registerUsers(api)
 	s.registerGroups(api)
 	s.registerDirectory(api)
+	s.registerDeliveries(api)
+	s.registerIntegrations(api)
+	if s.producer != nil {
+		s.registerEvents(api)
+	}
+	if s.planner != nil {
+		s.registerMatch(api)
+	}
+	if s.deadLetters != nil {
+		s.registerDeadLetters(api)
+	}
 
 	doc, err := json.MarshalIndent(api.OpenAPI(), "", "  ")
 	if err != nil {

@@ -29,30 +29,46 @@ type env struct {
 	h     http.Handler
 	store *embedded.Store
 	logs  *bytes.Buffer
+
+	// The fakes behind the optional routes (fakes_test.go).
+	producer *fakeProducer
+	planner  *fakePlanner
+	dead     *fakeDeadLetters
+	slackURL string
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*api.Config)) *env {
 	t.Helper()
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "argo-notify.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return newEnvWith(t, st, token)
+	return newEnvWith(t, st, token, opts...)
 }
 
-func newEnvWith(t testing.TB, st *embedded.Store, adminToken string) *env {
+func newEnvWith(t testing.TB, st *embedded.Store, adminToken string, opts ...func(*api.Config)) *env {
 	var tick, id atomic.Int64
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	logs := new(bytes.Buffer)
-	h := api.New(api.Config{
-		Store:      st,
-		AdminToken: adminToken,
-		Logger:     slog.New(slog.NewJSONHandler(logs, nil)),
-		Now:        func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Millisecond) },
-		IDs:        func() string { return fmt.Sprintf("%06d", id.Add(1)) },
-	})
-	return &env{t: t, h: h, store: st, logs: logs}
+	e := &env{t: t, store: st, logs: logs, producer: &fakeProducer{}, planner: &fakePlanner{}, dead: newFakeDeadLetters()}
+	cfg := api.Config{
+		Store:         st,
+		AdminToken:    adminToken,
+		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
+		Now:           func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Millisecond) },
+		IDs:           func() string { return fmt.Sprintf("%06d", id.Add(1)) },
+		Producer:      e.producer,
+		IngestSecrets: ingestSecrets,
+		Planner:       e.planner,
+		DeadLetters:   e.dead,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.slackURL = cfg.SlackAPIURL
+	e.h = api.New(cfg)
+	return e
 }
 
 // response is what a request answered.
