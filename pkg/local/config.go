@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Environment variables of local mode. Scripts and tests rely on these names.
@@ -30,6 +31,7 @@ const (
 	EnvIngestSecret = "ARGO_NOTIFY_INGEST_SECRET"
 	EnvSlackAPIURL  = "ARGO_NOTIFY_SLACK_API_URL"
 	EnvSMTPCAFile   = "ARGO_NOTIFY_SMTP_CA_FILE"
+	EnvSendingLease = "ARGO_NOTIFY_SENDING_LEASE"
 )
 
 // Defaults of local mode.
@@ -65,6 +67,12 @@ type Config struct {
 	// system's, when connecting to an SMTP server (a private CA, a test
 	// server's self-signed certificate); empty: the system's only.
 	SMTPCAFile string
+	// SendingLease is how long a delivery left in `sending` is presumed to
+	// belong to an attempt still running (a Go duration, e.g. 30s); past
+	// it, an attempt that found it records it as failed instead of
+	// sending twice. 0: dispatch.DefaultSendingLease. It must exceed the
+	// longest send (the SMTP timeout).
+	SendingLease time.Duration
 }
 
 // ConfigFromEnv reads the configuration from the environment through
@@ -77,6 +85,13 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		IngestSecret: strings.TrimSpace(getenv(EnvIngestSecret)),
 		SlackAPIURL:  strings.TrimSpace(getenv(EnvSlackAPIURL)),
 		SMTPCAFile:   strings.TrimSpace(getenv(EnvSMTPCAFile)),
+	}
+	if v := strings.TrimSpace(getenv(EnvSendingLease)); v != "" {
+		// An unparsable value is kept as -1 so Validate reports it.
+		c.SendingLease = -1
+		if d, err := time.ParseDuration(v); err == nil {
+			c.SendingLease = d
+		}
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
@@ -94,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("%s is empty", EnvData)
+	}
+	if c.SendingLease < 0 {
+		return fmt.Errorf("%s: want a positive duration such as 2m", EnvSendingLease)
 	}
 	if c.SlackAPIURL != "" {
 		u, err := url.Parse(c.SlackAPIURL)

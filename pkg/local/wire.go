@@ -66,6 +66,7 @@ func openPipeline(cfg Config, dataDir string, st *embedded.Store, consoleOut io.
 		Deliveries:   st,
 		Router:       router,
 		RuleCacheTTL: RuleCacheTTL,
+		SendingLease: cfg.SendingLease,
 		Logger:       log,
 	})
 	return &pipeline{queue: q, router: router, dispatcher: d, smtpOpts: smtpOpts}, nil
