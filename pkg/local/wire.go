@@ -121,5 +121,16 @@ func smtpOptions(caFile string) ([]smtp.Option, error) {
 // apiConfig is the API's configuration in local mode: the embedded store,
 // and the pipeline behind ingest, dry runs and dead letters.
 func (p *pipeline) apiConfig(cfg Config, st *embedded.Store, log *slog.Logger) api.Config {
-	return api.Config{Store: st, AdminToken: cfg.AdminToken, Logger: log}
+	secrets := []string{cfg.IngestSecret}
+	return api.Config{
+		Store:         st,
+		AdminToken:    cfg.AdminToken,
+		Logger:        log,
+		Producer:      p.queue,
+		IngestSecrets: func(context.Context) ([]string, error) { return secrets, nil },
+		Planner:       p.dispatcher,
+		DeadLetters:   p.queue,
+		SlackAPIURL:   cfg.SlackAPIURL,
+		SMTPOptions:   p.smtpOpts,
+	}
 }
