@@ -448,7 +448,7 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 		switch {
 		case send.IsPermanent(serr):
 			next.Status = notify.DeliveryFailed
-		case last:
+		case last && ctx.Err() == nil: // not when shutdown interrupted the attempt
 			next.Status = notify.DeliveryFailed
 			next.LastError = fmt.Sprintf(giveUpPrefix, next.Attempts) + serr.Error()
 		default:

@@ -609,6 +609,28 @@ func TestGiveUpOnTheLastReceive(t *testing.T) {
 	}
 }
 
+// TestShutdownDoesNotGiveUp: a send cut short by shutdown on the last
+// receive stays queued for the next run instead of being given up.
+func TestShutdownDoesNotGiveUp(t *testing.T) {
+	f := newFixture(t)
+	hold := make(chan struct{})
+	f.email.hold["ext@partner.io"] = hold
+	f.email.entered = make(chan string, 1)
+	f.email.script["ext@partner.io"] = []error{context.Canceled}
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.d.Handle(cctx, message(t, event("e1"), queue.MaxReceives)) }()
+	<-f.email.entered
+	cancel()
+	close(hold)
+	if err := <-done; err == nil {
+		t.Error("Handle cut short by shutdown = nil, want an error")
+	}
+	if d := f.delivery(t, "e1", notify.ChannelEmail, "ext@partner.io"); d.Status != notify.DeliveryQueued {
+		t.Errorf("delivery = %s (%q), want queued", d.Status, d.LastError)
+	}
+}
+
 func TestPoisonMessage(t *testing.T) {
 	tests := []struct{ name, body string }{
 		{"not JSON", "{not json"},

@@ -146,7 +146,10 @@ func TestVisibilityTimeoutRedelivers(t *testing.T) {
 		receives = append(receives, m.ReceiveCount)
 		mu.Unlock()
 		if m.ReceiveCount == 1 { // hangs past the visibility timeout
-			<-second
+			select {
+			case <-second:
+			case <-ctx.Done():
+			}
 			return nil
 		}
 		close(second)
@@ -461,7 +464,11 @@ func TestShutdownReleases(t *testing.T) {
 	if err := q.Send(context.Background(), msgs("s")); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	<-started
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the message was never handled")
+	}
 	stop()
 	if s := stats(t, q); s != (Stats{Visible: 1}) {
 		t.Errorf("after shutdown stats = %+v, want 1 visible", s)
@@ -588,6 +595,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("start helper: %v", err)
 	}
 	sent, handled, holding := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	start := time.Now()
 	sc := bufio.NewScanner(stdout)
 	killed := false
 	for sc.Scan() {
@@ -604,6 +612,10 @@ func TestCrashRecovery(t *testing.T) {
 			holding[f[1]] = true
 		case "error":
 			t.Fatalf("helper: %s", sc.Text())
+		}
+		if !killed && time.Since(start) > 20*time.Second {
+			cmd.Process.Kill()
+			t.Fatalf("the helper did not reach the kill point: %d sent, %d handled, %d holding", len(sent), len(handled), len(holding))
 		}
 		if !killed && len(sent) >= 40 && len(holding) >= 3 && len(handled) >= 3 {
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
