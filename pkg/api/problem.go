@@ -23,6 +23,7 @@ const (
 	CodePreconditionRequired = "precondition_required"  // a PUT without If-Match (428)
 	CodeUnsupportedMediaType = "unsupported_media_type" // a body that is not application/json (415)
 	CodeTimeout              = "timeout"                // the body did not arrive in time (408)
+	CodeNotConnected         = "not_connected"          // the integration a route needs is not connected (409)
 )
 
 // ProblemField names one field at fault.
@@ -39,7 +40,7 @@ type Problem struct {
 	Title  string         `json:"title" doc:"A short summary of the kind of problem." example:"Invalid request"`
 	Status int            `json:"status" doc:"The HTTP status code." example:"422"`
 	Detail string         `json:"detail,omitempty" doc:"What went wrong in this request." example:"recipients.users[1]: \"u-42\" is not a known user id"`
-	Code   string         `json:"code" doc:"A stable error code." enum:"invalid,malformed,not_found,conflict,read_only,in_use,version_mismatch,precondition_required,unauthorized,too_large,unsupported_media_type,not_acceptable,method_not_allowed,timeout,unavailable,internal" example:"invalid"`
+	Code   string         `json:"code" doc:"A stable error code." enum:"invalid,malformed,not_found,conflict,read_only,in_use,version_mismatch,precondition_required,unauthorized,too_large,unsupported_media_type,not_acceptable,method_not_allowed,timeout,not_connected,unavailable,internal" example:"invalid"`
 	Errors []ProblemField `json:"errors,omitempty" doc:"The fields at fault, for validation errors."`
 	Refs   []string       `json:"refs,omitempty" doc:"Related resource ids, e.g. the rules that still name a user whose removal was refused."`
 
@@ -73,6 +74,7 @@ var codeStatus = map[string]int{
 	CodeNotAcceptable:        http.StatusNotAcceptable,
 	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	CodeTimeout:              http.StatusRequestTimeout,
+	CodeNotConnected:         http.StatusConflict,
 	notify.EUnavailable:      http.StatusServiceUnavailable,
 	notify.EInternal:         http.StatusInternalServerError,
 }
@@ -92,6 +94,7 @@ var codeTitle = map[string]string{
 	CodeNotAcceptable:        "Not acceptable",
 	CodeMethodNotAllowed:     "Method not allowed",
 	CodeTimeout:              "Request timeout",
+	CodeNotConnected:         "Not connected",
 	notify.EUnavailable:      "Service unavailable",
 	notify.EInternal:         "Internal error",
 }
