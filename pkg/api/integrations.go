@@ -213,8 +213,8 @@ func (s *server) registerIntegrations(api huma.API) {
 	}), s.listSMTP)
 	huma.Register(api, reg(huma.Operation{
 		OperationID: "connectSMTPServer", Method: http.MethodPost, Path: "/v1/integrations/smtp",
-		Summary:     "Connect an SMTP server",
-		Description: "Saves an SMTP server; the password goes to the secret store. Test it first with POST /v1/integrations/smtp/test. Email goes through the oldest connected server.",
+		Summary:       "Connect an SMTP server",
+		Description:   "Saves an SMTP server; the password goes to the secret store. Test it first with POST /v1/integrations/smtp/test. Email goes through the oldest connected server.",
 		DefaultStatus: http.StatusCreated, Errors: []int{400, 401, 409, 413, 415, 422},
 	}), s.connectSMTP)
 	huma.Register(api, reg(huma.Operation{
@@ -252,8 +252,8 @@ func (s *server) registerIntegrations(api huma.API) {
 	}), s.getSlack)
 	huma.Register(api, reg(huma.Operation{
 		OperationID: "connectSlackWorkspace", Method: http.MethodPost, Path: "/v1/integrations/slack",
-		Summary:     "Connect a Slack workspace",
-		Description: "Checks the bot token with auth.test and, if Slack accepts it, keeps it (201; 200 when it replaces a connected workspace). A rejected token is a 422 on field token.",
+		Summary:       "Connect a Slack workspace",
+		Description:   "Checks the bot token with auth.test and, if Slack accepts it, keeps it (201; 200 when it replaces a connected workspace). A rejected token is a 422 on field token.",
 		DefaultStatus: http.StatusCreated, Errors: []int{400, 401, 413, 415, 422, 503},
 	}), s.connectSlack)
 	huma.Register(api, reg(huma.Operation{
