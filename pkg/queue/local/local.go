@@ -52,7 +52,11 @@ var (
 // Options tune a Queue. Zero values take the defaults.
 type Options struct {
 	// Visibility is how long a received message stays invisible to other
-	// receives; one not acknowledged by then is delivered again.
+	// receives; one not acknowledged by then is delivered again (this is
+	// how a crash or a hung handler is recovered from). It is not
+	// extended while a handler runs: make it longer than the slowest
+	// handling, or expect a second, concurrent receive (the dispatcher
+	// tolerates one; the first handler's outcome is then ignored).
 	Visibility time.Duration
 	// BackoffBase and BackoffMax bound the exponential backoff (with
 	// jitter) after a handler error that does not carry a RetryAfter:
