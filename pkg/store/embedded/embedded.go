@@ -99,6 +99,8 @@ func open(path string, timeout time.Duration) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// A lone writer waits at most this long for company in a batch.
+	db.MaxBatchDelay = time.Millisecond
 	return &Store{db: db, path: path}, nil
 }
 
@@ -124,7 +126,11 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(fn)
+	// Batch lets concurrent writers (the dispatcher's parallel sends, several
+	// queue workers) share one commit and one fsync. Every fn here only
+	// assigns its results to variables, so running it again when bbolt
+	// retries a batch is harmless.
+	return s.db.Batch(fn)
 }
 
 // orderKey is the key that sorts records by creation time, then id.
