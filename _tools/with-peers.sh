@@ -150,8 +150,14 @@ export ARGO_NOTIFY_TEST_MAILPIT_API=http://127.0.0.1:$MAILPIT_HTTP
 export ARGO_NOTIFY_TEST_RIE=$BIN/aws-lambda-rie
 
 log "kumo :$KUMO_PORT, mailpit smtp :$SMTP_PORT http :$MAILPIT_HTTP, rie $ARGO_NOTIFY_TEST_RIE"
+# CMD runs in the background (stdin kept) so that a signal to this script
+# stops CMD and the peers at once, rather than after CMD ends.
 set +e
-"$@"
+"$@" <&0 &
+CHILD=$!
+trap 'kill -TERM "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; exit 130' INT
+trap 'kill -TERM "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; exit 143' TERM
+wait "$CHILD"
 rc=$?
 set -e
 # A peer that died during the run is a failure even when CMD passed.

@@ -280,3 +280,69 @@ func TestCallsPerOperation(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaceLargeDirectory replaces a directory with more writes than one
+// transaction holds (100): the store splits them, in order.
+func TestReplaceLargeDirectory(t *testing.T) {
+	c := client(t)
+	cnt := &counter{API: c, n: map[string]int{}}
+	s := dynamo.New(cnt, newTable(t, c))
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	dir := func(n int) notify.Directory {
+		var d notify.Directory
+		for i := range n {
+			d.Users = append(d.Users, notify.User{ID: fmt.Sprintf("u%03d", i), Name: fmt.Sprintf("User %d", i),
+				Email: fmt.Sprintf("u%d@example.com", i), Role: notify.RoleMember})
+		}
+		d.Groups = []notify.Group{{ID: "g1", Name: "First", Members: []string{"u000", "u001"}}}
+		return d
+	}
+	count := func() int {
+		n, cursor := 0, ""
+		for {
+			us, next, err := s.ListUsers(ctx, store.Page{Limit: 100, Cursor: cursor})
+			if err != nil {
+				t.Fatalf("list users: %v", err)
+			}
+			n += len(us)
+			if next == "" {
+				return n
+			}
+			cursor = next
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		users    int
+		wantCall string
+	}{
+		// 150 users + 1 group, each a record and a name guard: 302 writes.
+		{"from empty", 150, "7: Query×3 TransactWriteItems×4"},
+		// 90 users and their 90 email guards deleted: 180 writes.
+		{"shrink", 60, "5: Query×3 TransactWriteItems×2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cnt.take()
+			if err := s.ReplaceDirectory(ctx, dir(tc.users), false, now); err != nil {
+				t.Fatalf("replace: %v", err)
+			}
+			got := cnt.take()
+			t.Logf("replace with %d users: %s calls", tc.users, got)
+			if got != tc.wantCall {
+				t.Errorf("calls %q, want %q", got, tc.wantCall)
+			}
+			if n := count(); n != tc.users {
+				t.Errorf("%d users, want %d", n, tc.users)
+			}
+		})
+	}
+	err := s.CreateUser(ctx, &notify.User{ID: "x", Name: "X", Email: "U59@example.com", Role: notify.RoleMember, Version: 1, CreatedAt: now, UpdatedAt: now})
+	if !notify.IsCode(err, notify.EConflict) {
+		t.Errorf("create with a kept email: %v, want EConflict", err)
+	}
+	err = s.CreateUser(ctx, &notify.User{ID: "y", Name: "Y", Email: "u60@example.com", Role: notify.RoleMember, Version: 1, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Errorf("create with a freed email: %v", err)
+	}
+}
