@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBadInput sends every kind of bad request the issue lists to a seeded
@@ -14,6 +15,17 @@ func TestBadInput(t *testing.T) {
 	huge := `{"name":"` + strings.Repeat("a", 1<<20) + `","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"emails":["a@example.com"]}}`
 	long := strings.Repeat("n", 129)
 	ifMatch := func(v string) []string { return []string{"If-Match", v} }
+	withSlack := startSlack(t)
+	sign := func(body string) []string { return signed(ingestSecret, body, clock) }
+	ev := eventJSON("web-7 failed", "")
+	oversize := "[" + strings.Repeat(eventJSON(strings.Repeat("t", 256), `,"message":"`+strings.Repeat("m", 16000)+`"`)+",", 20) + ev + "]"
+	batch101 := "[" + strings.Repeat(ev+",", 100) + ev + "]"
+	smtpBody := func(extra string) string {
+		return `{"nickname":"relay","host":"smtp.example.com","adminAddress":"argo@example.com"` + extra + `}`
+	}
+	connectSMTP := func(e *env) {
+		e.must(http.StatusCreated, "POST", "/v1/integrations/smtp", smtpBody(`,"useAuth":true,"username":"u","password":"p"`))
+	}
 
 	tests := []struct {
 		name    string
@@ -26,6 +38,7 @@ func TestBadInput(t *testing.T) {
 		field   string   // a field the problem must name; "" checks none
 		allow   string   // the Allow header of a 405
 		refs    []string // the refs of an in_use problem
+		setup   func(e *env)
 	}{
 		// Malformed bodies, unknown fields, wrong types, size.
 		{name: "malformed JSON", method: "POST", path: "/v1/rules", body: `{"name":`, status: 400, code: "malformed"},
@@ -148,12 +161,76 @@ func TestBadInput(t *testing.T) {
 			status: 422, code: "invalid", field: "groups[0].members[1]"},
 		{name: "directory without groups", method: "PUT", path: "/v1/directory", body: `{"users":[]}`, status: 422, code: "invalid", field: "groups"},
 		{name: "directory bad prune", method: "PUT", path: "/v1/directory?prune=maybe", body: `{"users":[],"groups":[]}`, status: 422, code: "invalid", field: "prune"},
+
+		// Ingest: the signature is checked before the body, the size before both.
+		{name: "ingest bearer token but no signature", method: "POST", path: "/v1/events", body: ev, status: 401, code: "unauthorized"},
+		{name: "ingest wrong secret", method: "POST", path: "/v1/events", body: ev, headers: signed("not-the-secret", ev, clock), status: 401, code: "unauthorized"},
+		{name: "ingest expired signature", method: "POST", path: "/v1/events", body: ev, headers: signed(ingestSecret, ev, clock.Add(-6*time.Minute)), status: 401, code: "unauthorized"},
+		{name: "ingest signature from the future", method: "POST", path: "/v1/events", body: ev, headers: signed(ingestSecret, ev, clock.Add(6*time.Minute)), status: 401, code: "unauthorized"},
+		{name: "ingest signature of another body", method: "POST", path: "/v1/events", body: ev, headers: signed(ingestSecret, eventJSON("other", ""), clock), status: 401, code: "unauthorized"},
+		{name: "ingest malformed signature", method: "POST", path: "/v1/events", body: ev, headers: []string{"X-Argo-Signature", "v1=abc"}, status: 401, code: "unauthorized"},
+		{name: "ingest malformed signed JSON", method: "POST", path: "/v1/events", body: `{"type":`, headers: sign(`{"type":`), status: 400, code: "malformed"},
+		{name: "ingest malformed unsigned JSON", method: "POST", path: "/v1/events", body: `{"type":`, status: 401, code: "unauthorized"},
+		{name: "ingest oversized signed", method: "POST", path: "/v1/events", body: oversize, headers: sign(oversize), status: 413, code: "too_large"},
+		{name: "ingest oversized unsigned", method: "POST", path: "/v1/events", body: oversize, status: 413, code: "too_large"},
+		{name: "ingest 101 events", method: "POST", path: "/v1/events", body: batch101, headers: sign(batch101), status: 422, code: "invalid", field: "body"},
+		{name: "ingest empty batch", method: "POST", path: "/v1/events", body: `[]`, headers: sign(`[]`), status: 422, code: "invalid", field: "body"},
+		{name: "ingest unknown field", method: "POST", path: "/v1/events", body: eventJSON("x", `,"colour":"red"`), headers: sign(eventJSON("x", `,"colour":"red"`)), status: 422, code: "invalid", field: "colour"},
+		{name: "ingest unknown severity", method: "POST", path: "/v1/events", body: `{"type":"JOB","severity":"LOW","title":"x"}`, headers: sign(`{"type":"JOB","severity":"LOW","title":"x"}`), status: 422, code: "invalid", field: "severity"},
+		{name: "ingest bad item in a batch", method: "POST", path: "/v1/events", body: "[" + ev + `,{"type":"JOB","severity":"INFO","title":""}]`, headers: sign("[" + ev + `,{"type":"JOB","severity":"INFO","title":""}]`), status: 422, code: "invalid", field: "[1].title"},
+		{name: "ingest bad id", method: "POST", path: "/v1/events", body: eventJSON("x", `,"id":"-x"`), headers: sign(eventJSON("x", `,"id":"-x"`)), status: 422, code: "invalid", field: "id"},
+
+		// Dry run.
+		{name: "match malformed JSON", method: "POST", path: "/v1/match", body: `{"type"`, status: 400, code: "malformed"},
+		{name: "match an array", method: "POST", path: "/v1/match", body: "[" + ev + "]", status: 422, code: "invalid", field: "body"},
+		{name: "match unknown type", method: "POST", path: "/v1/match", body: `{"type":"BUILD","severity":"INFO","title":"x"}`, status: 422, code: "invalid", field: "type"},
+		{name: "match unknown field", method: "POST", path: "/v1/match", body: eventJSON("x", `,"colour":"red"`), status: 422, code: "invalid", field: "colour"},
+		{name: "match without a token", method: "POST", path: "/v1/match", body: ev, headers: []string{"Authorization", ""}, status: 401, code: "unauthorized"},
+
+		// Deliveries and dead letters.
+		{name: "deliveries unknown status", method: "GET", path: "/v1/deliveries?status=lost", status: 422, code: "invalid", field: "status"},
+		{name: "deliveries limit too large", method: "GET", path: "/v1/deliveries?limit=501", status: 422, code: "invalid", field: "limit"},
+		{name: "deliveries bad cursor", method: "GET", path: "/v1/deliveries?cursor=zz", status: 422, code: "invalid", field: "cursor"},
+		{name: "dead letters limit zero", method: "GET", path: "/v1/dead-letters?limit=0", status: 422, code: "invalid", field: "limit"},
+		{name: "redrive an unknown dead letter", method: "POST", path: "/v1/dead-letters/nope/redrive", status: 404, code: "not_found"},
+
+		// SMTP.
+		{name: "smtp missing host", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"relay","adminAddress":"argo@example.com"}`, status: 422, code: "invalid", field: "host"},
+		{name: "smtp host with a port", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"relay","host":"smtp.example.com:25","adminAddress":"argo@example.com"}`, status: 422, code: "invalid", field: "host"},
+		{name: "smtp port out of range", method: "POST", path: "/v1/integrations/smtp", body: smtpBody(`,"port":70000`), status: 422, code: "invalid", field: "port"},
+		{name: "smtp unknown tls mode", method: "POST", path: "/v1/integrations/smtp", body: smtpBody(`,"tls":"ssl"`), status: 422, code: "invalid", field: "tls"},
+		{name: "smtp timeout too long", method: "POST", path: "/v1/integrations/smtp", body: smtpBody(`,"timeoutSeconds":600`), status: 422, code: "invalid", field: "timeoutSeconds"},
+		{name: "smtp invalid admin address", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"relay","host":"smtp.example.com","adminAddress":"argo"}`, status: 422, code: "invalid", field: "adminAddress"},
+		{name: "smtp auth without username", method: "POST", path: "/v1/integrations/smtp", body: smtpBody(`,"useAuth":true,"password":"p"`), status: 422, code: "invalid", field: "username"},
+		{name: "smtp auth without password", method: "POST", path: "/v1/integrations/smtp", body: smtpBody(`,"useAuth":true,"username":"u"`), status: 422, code: "invalid", field: "password"},
+		{name: "smtp empty nickname", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"","host":"smtp.example.com","adminAddress":"argo@example.com"}`, status: 422, code: "invalid", field: "nickname"},
+		{name: "smtp unknown field", method: "POST", path: "/v1/integrations/smtp", body: smtpBody(`,"ssl":true`), status: 422, code: "invalid", field: "ssl"},
+		{name: "smtp duplicate nickname", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"RELAY","host":"other.example.com","adminAddress":"argo@example.com"}`, setup: connectSMTP, status: 409, code: "conflict"},
+		{name: "smtp PUT without If-Match", method: "PUT", path: "/v1/integrations/smtp/smtp_000002", body: smtpBody(`,"useAuth":true,"username":"u"`), setup: connectSMTP, status: 428, code: "precondition_required"},
+		{name: "smtp PUT stale", method: "PUT", path: "/v1/integrations/smtp/smtp_000002", body: smtpBody(`,"useAuth":true,"username":"u"`), headers: ifMatch(`"4"`), setup: connectSMTP, status: 412, code: "version_mismatch"},
+		{name: "smtp PUT unknown", method: "PUT", path: "/v1/integrations/smtp/smtp_nope", body: smtpBody(""), headers: ifMatch(`"1"`), status: 404, code: "not_found"},
+		{name: "smtp DELETE unknown", method: "DELETE", path: "/v1/integrations/smtp/smtp_nope", status: 404, code: "not_found"},
+		{name: "smtp test bad address", method: "POST", path: "/v1/integrations/smtp/test", body: smtpBody(`,"to":"nobody"`), status: 422, code: "invalid", field: "to"},
+		{name: "smtp test without password", method: "POST", path: "/v1/integrations/smtp/test", body: smtpBody(`,"useAuth":true,"username":"u"`), status: 422, code: "invalid", field: "password"},
+		{name: "smtp test of an unknown server", method: "POST", path: "/v1/integrations/smtp/smtp_nope/test", status: 404, code: "not_found"},
+
+		// Slack.
+		{name: "slack token rejected", method: "POST", path: "/v1/integrations/slack", body: `{"token":"xoxb-revoked"}`, status: 422, code: "invalid", field: "token"},
+		{name: "slack empty token", method: "POST", path: "/v1/integrations/slack", body: `{"token":""}`, status: 422, code: "invalid", field: "token"},
+		{name: "slack no token", method: "POST", path: "/v1/integrations/slack", body: `{}`, status: 422, code: "invalid", field: "token"},
+		{name: "slack channels when not connected", method: "GET", path: "/v1/integrations/slack/channels", status: 409, code: "not_connected"},
+		{name: "slack test when not connected", method: "POST", path: "/v1/integrations/slack/test", status: 409, code: "not_connected"},
+		{name: "slack disconnect when not connected", method: "DELETE", path: "/v1/integrations/slack", status: 404, code: "not_found"},
+		{name: "slack channels limit too large", method: "GET", path: "/v1/integrations/slack/channels?limit=1001", status: 422, code: "invalid", field: "limit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, withSlack)
 			e.seed()
-			before := e.snapshot()
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			before, integrations := e.snapshot(), e.integrations()
 
 			r := e.do(tc.method, tc.path, tc.body, tc.headers...)
 			if r.status != tc.status {
@@ -186,6 +263,15 @@ func TestBadInput(t *testing.T) {
 			}
 			if after := e.snapshot(); after != before {
 				t.Errorf("the store changed:\nbefore %s\nafter  %s", before, after)
+			}
+			if after := e.integrations(); after != integrations {
+				t.Errorf("the integrations changed:\nbefore %s\nafter  %s", integrations, after)
+			}
+			if msgs := e.producer.sent(); len(msgs) != 0 {
+				t.Errorf("%d messages were queued", len(msgs))
+			}
+			if n := len(e.planner.events); n != 0 {
+				t.Errorf("the planner was called %d times", n)
 			}
 		})
 	}

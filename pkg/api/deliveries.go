@@ -65,7 +65,8 @@ type listDeliveriesInput struct {
 	EventID string `query:"eventId" maxLength:"128" doc:"Only deliveries of this event."`
 	RuleID  string `query:"ruleId" maxLength:"200" doc:"Only deliveries this rule reached."`
 	Status  string `query:"status" enum:"queued,sending,sent,failed,skipped" doc:"Only deliveries in this status."`
-	pageParams
+	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Items per page."`
+	Cursor  string `query:"cursor" maxLength:"1024" doc:"The next value of the previous page."`
 }
 
 type listDeliveriesOutput struct{ Body DeliveryList }
@@ -84,7 +85,7 @@ func (s *server) listDeliveries(ctx context.Context, in *listDeliveriesInput) (*
 		EventID: in.EventID,
 		RuleID:  in.RuleID,
 		Status:  notify.DeliveryStatus(in.Status),
-		Page:    in.page(),
+		Page:    store.Page{Limit: in.Limit, Cursor: in.Cursor},
 	})
 	if err != nil {
 		return nil, s.fail(ctx, "list deliveries", err)

@@ -51,7 +51,9 @@ func (s *server) registerEvents(api huma.API) {
 		Middlewares:   huma.Middlewares{limitEventBody},
 		// limitEventBody has read and checked the body already.
 		MaxBodyBytes: notify.MaxEventBody + 1,
-		Errors:       []int{400, 401, 408, 413, 422, 503},
+		// The handler validates the body as ingest.Decode does.
+		SkipValidateBody: true,
+		Errors:           []int{400, 401, 408, 413, 422, 503},
 	}, s.ingestEvents)
 
 	schema := oapi.Components.Schemas.Schema(reflect.TypeFor[Event](), true, "Event")
