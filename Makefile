@@ -51,10 +51,11 @@ CDK := $(CDK_CLI_DIR)/node_modules/.bin/cdk
 # check, telemetry or notices (no traffic beyond what a command needs).
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
 # Synthesis needs no AWS account: no credential files, no instance metadata,
-# and a placeholder account/region so the CLI looks nothing up.
+# and a placeholder account/region so the CLI looks nothing up; a placeholder
+# sender too (deploy has none: emailFrom must be given).
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-SYNTH_CONTEXT := -c account=123456789012 -c region=us-east-1
+SYNTH_CONTEXT := -c account=123456789012 -c region=us-east-1 -c emailFrom=notify@example.com
 # Extra CDK arguments for synth/deploy, e.g. CDK_ARGS="-c emailFrom=notify@example.com"
 CDK_ARGS ?=
 
