@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -36,6 +37,8 @@ type eventsOutput struct{ Body EventsAccepted }
 
 func (s *server) registerEvents(api huma.API) {
 	oapi := api.OpenAPI()
+	oapi.Info.Description = strings.Replace(oapi.Info.Description, "Every route needs `Authorization: Bearer <token>`.",
+		"Every route needs `Authorization: Bearer <token>` but POST /v1/events, which is signed with the ingest secret instead (X-Argo-Signature).", 1)
 	oapi.Components.SecuritySchemes[signatureScheme] = &huma.SecurityScheme{
 		Type: "apiKey", In: "header", Name: ingest.SignatureHeader,
 		Description: "HMAC-SHA256 of \"<t>.<raw body>\" with the ingest secret: `t=<unix seconds>,v1=<hex>`.",
