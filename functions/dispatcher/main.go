@@ -1,0 +1,40 @@
+// Command dispatcher is the dispatcher Lambda function: SQS batches of
+// events to email (SMTP or SES) and Slack, with partial batch responses.
+// Configuration comes from the ARGO_NOTIFY_* environment variables (see
+// pkg/function); AWS endpoints and credentials from the SDK's own.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/argoproj-labs/argo-notify/pkg/function"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		logger.Error("dispatcher: load AWS configuration", "err", err.Error())
+		os.Exit(1)
+	}
+	h, err := function.NewDispatcher(function.ConfigFromEnv(os.Getenv), function.Clients{
+		DynamoDB:       dynamodb.NewFromConfig(awsCfg),
+		SQS:            sqs.NewFromConfig(awsCfg),
+		SES:            sesv2.NewFromConfig(awsCfg),
+		SecretsManager: secretsmanager.NewFromConfig(awsCfg),
+	}, function.Options{Logger: logger})
+	if err != nil {
+		logger.Error("dispatcher: start", "err", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,111 @@
+package function
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
+	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
+	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
+	"github.com/argoproj-labs/argo-notify/pkg/store/secrets"
+)
+
+// API is the handler of the api function: the admin REST API (pkg/api)
+// behind API Gateway HTTP API (payload format 2.0), whose JWT authorizer
+// has already checked the caller.
+type API struct {
+	h http.Handler
+}
+
+// NewAPI returns the api function's handler on the DynamoDB table and
+// Secrets Manager. It needs ARGO_NOTIFY_TABLE. With ARGO_NOTIFY_QUEUE_URL
+// and ARGO_NOTIFY_DLQ_URL it also serves the dead letters (listed from the
+// DLQ, redriven to the queue). POST /v1/match plans with the same
+// dispatcher code as the dispatcher function, sending nothing. POST
+// /v1/events is not served here: API Gateway routes it to the ingest
+// function.
+func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
+	opts = opts.withDefaults()
+	if err := require("api", [2]string{EnvTable, cfg.Table}); err != nil {
+		return nil, err
+	}
+	if err := checkSlackURL("api", cfg.SlackAPIURL); err != nil {
+		return nil, err
+	}
+	db := dynamo.New(c.DynamoDB, cfg.Table)
+	st := awsStore{
+		Store:   db,
+		Secrets: secrets.New(c.SecretsManager, secrets.Config{Prefix: cfg.SecretPrefix}),
+	}
+	ac := api.Config{
+		Store:  st,
+		Logger: opts.Logger,
+		Now:    opts.Now,
+		// AdminToken stays empty: API Gateway's JWT authorizer guards
+		// every route this function is integrated with.
+		Planner:     dispatch.New(dispatch.Config{Rules: db, Directory: db, Deliveries: db, Now: opts.Now, Logger: opts.Logger}),
+		SlackAPIURL: cfg.SlackAPIURL,
+	}
+	if cfg.QueueURL != "" && cfg.DLQURL != "" {
+		ac.DeadLetters = sqsqueue.NewDeadLetters(c.SQS, cfg.DLQURL, sqsqueue.NewProducer(c.SQS, cfg.QueueURL))
+	}
+	return &API{h: api.New(ac)}, nil
+}
+
+// Handle serves one API Gateway v2 request.
+func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return proxy(ctx, a.h, req)
+}
+
+// ServeHTTP lets the API be served directly, e.g. in tests.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.h.ServeHTTP(w, r) }
+
+// proxy serves an API Gateway v2 request with h through
+// aws-lambda-go-api-proxy. The proxy splits every header value that is not
+// on its list of single-valued headers at commas, which would cut
+// X-Argo-Signature ("t=…,v1=…") and If-Match lists apart: the values are
+// put back as API Gateway sent them, as a net/http server would see them.
+func proxy(ctx context.Context, h http.Handler, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	var ra core.RequestAccessorV2
+	req, err := ra.EventToRequestWithContext(ctx, ev)
+	if err != nil {
+		// Only a body marked base64 that is not: the client's fault.
+		return problemResponse(http.StatusBadRequest, "malformed", "the request could not be read: "+err.Error()), nil
+	}
+	for k, v := range ev.Headers {
+		req.Header.Set(k, v)
+	}
+	w := core.NewProxyResponseWriterV2()
+	h.ServeHTTP(w, req)
+	resp, err := w.GetProxyResponse()
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("build the API Gateway response: %w", err)
+	}
+	return resp, nil
+}
+
+// problemResponse is an application/problem+json response in pkg/api's
+// shape, for the few answers given before a request reaches pkg/api.
+func problemResponse(status int, code, detail string) events.APIGatewayV2HTTPResponse {
+	body, _ := json.Marshal(map[string]any{
+		"type":   "urn:argo-notify:problem:" + code,
+		"title":  http.StatusText(status),
+		"status": status,
+		"code":   code,
+		"detail": detail,
+	})
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":           "application/problem+json",
+			"X-Content-Type-Options": "nosniff",
+		},
+		Body: string(body),
+	}
+}
