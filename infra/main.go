@@ -45,6 +45,8 @@ func run() error {
 	}); err != nil {
 		return err
 	}
+	// Tag everything for cost allocation and inventory.
+	awscdk.Tags_Of(app).Add(jsii.String("app"), jsii.String("argo-notify"), nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	app.Synth(nil)
 	return nil
