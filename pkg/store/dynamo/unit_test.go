@@ -135,3 +135,19 @@ func TestTransactErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestClaimNeedsADeliveryID(t *testing.T) {
+	s := New(nil, "t") // refused before any call
+	for _, tc := range []struct{ name, id, event string }{
+		{"another event's id", notify.DeliveryID("e2", notify.ChannelEmail, "a@example.com"), "e1"},
+		{"no event in the id", "d1", "e1"},
+		{"no event", "|email|a@example.com", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := s.ClaimDelivery(t.Context(), &notify.Delivery{ID: tc.id, EventID: tc.event, Version: 1})
+			if !notify.IsCode(err, notify.EInvalid) {
+				t.Errorf("claim: %v, want EInvalid", err)
+			}
+		})
+	}
+}
