@@ -10,8 +10,10 @@
 // case-insensitively) are held by guard items, pk = <KIND>NAME#<folded name>,
 // written in the same TransactWriteItems as the record. Versions are checked
 // by condition expressions; the once-only delivery claim is a conditional
-// PutItem. Delivery records carry a TTL attribute, ttl, 30 days after their
-// creation. Cursors are the LastEvaluatedKey of the index, base64url JSON.
+// PutItem. Deliveries are partitioned by event (pk DELIVERY#<event id>, sk
+// the delivery id) and carry a TTL attribute, ttl, 30 days after their
+// creation. A cursor is the index key of the last item of a page (the shape
+// of LastEvaluatedKey), base64url JSON.
 //
 // Reads of single items are strongly consistent; lists read the index,
 // which on AWS is eventually consistent.
