@@ -185,6 +185,7 @@ func TestBadInput(t *testing.T) {
 		{name: "match an array", method: "POST", path: "/v1/match", body: "[" + ev + "]", status: 422, code: "invalid", field: "body"},
 		{name: "match unknown type", method: "POST", path: "/v1/match", body: `{"type":"BUILD","severity":"INFO","title":"x"}`, status: 422, code: "invalid", field: "type"},
 		{name: "match unknown field", method: "POST", path: "/v1/match", body: eventJSON("x", `,"colour":"red"`), status: 422, code: "invalid", field: "colour"},
+		{name: "match oversized", method: "POST", path: "/v1/match", body: oversize, status: 413, code: "too_large"},
 		{name: "match without a token", method: "POST", path: "/v1/match", body: ev, headers: []string{"Authorization", ""}, status: 401, code: "unauthorized"},
 
 		// Deliveries and dead letters.

@@ -256,6 +256,12 @@ func (s *server) registerIntegrations(api huma.API) {
 		Description:   "Checks the bot token with auth.test and, if Slack accepts it, keeps it (201; 200 when it replaces a connected workspace). A rejected token is a 422 on field token.",
 		DefaultStatus: http.StatusCreated, Errors: []int{400, 401, 413, 415, 422, 503},
 	}), s.connectSlack)
+	// The handler answers 201 or 200 (a replaced workspace) with the same
+	// body; document both.
+	connect := api.OpenAPI().Paths["/v1/integrations/slack"].Post
+	replaced := *connect.Responses["201"]
+	replaced.Description = "OK: the connected workspace was replaced"
+	connect.Responses["200"] = &replaced
 	huma.Register(api, reg(huma.Operation{
 		OperationID: "disconnectSlackWorkspace", Method: http.MethodDelete, Path: "/v1/integrations/slack",
 		Summary: "Disconnect the Slack workspace", Description: "Forgets the workspace and its token. Slack deliveries are then recorded as skipped.",

@@ -114,6 +114,7 @@ func (s *server) registerMatch(api huma.API) {
 		Summary: "Dry-run an event",
 		Description: "Matches one event against the rules and resolves the recipients they reach, by channel, with the rules that reached each. " +
 			"Nothing is queued, sent or recorded. The event is validated as POST /v1/events validates it; its id is optional.",
+		Middlewares:      huma.Middlewares{limitEventBody},
 		SkipValidateBody: true, MaxBodyBytes: notify.MaxEventBody + 1, Errors: []int{400, 401, 413, 422},
 	}, s.match)
 	setRequestSchema(api, "/v1/match", http.MethodPost, api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Event](), true, "Event"))
