@@ -64,6 +64,15 @@ type slackPost struct{ Channel, Text string }
 func newSlackServer(t *testing.T) *slackServer {
 	s := &slackServer{}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/auth.test", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		if r.Header.Get("Authorization") != "Bearer xoxb-e2e-token" && r.Form.Get("token") != "xoxb-e2e-token" {
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_auth"})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "url": "https://e2e.slack.example/", "team": "E2E",
+			"user": "argo-notify", "team_id": "T0E2E", "user_id": "U0BOT", "bot_id": "B0BOT"})
+	})
 	mux.HandleFunc("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -153,7 +162,8 @@ func directory(tag string) (users, groups, rules []string) {
 }
 
 // connectSlack writes a connected Slack workspace to the table and its
-// token to Secrets Manager, as the api's POST /v1/integrations/slack does.
+// token to Secrets Manager directly, as the api's POST
+// /v1/integrations/slack does.
 func connectSlack(t *testing.T, c awsClients, table, prefix string) {
 	t.Helper()
 	ctx := context.Background()
@@ -212,7 +222,14 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	connectSlack(t, c, table, prefix)
+	// Slack, through the api function: auth.test on the test server, the
+	// token into Secrets Manager under the prefix, the workspace into the
+	// table.
+	if r := decodeAPI(t, first(apiFn.invoke(t, apigw("POST", "/v1/integrations/slack", `{"token":"xoxb-e2e-token"}`, nil)))); r.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /v1/integrations/slack: %s", r)
+	} else if strings.Contains(r.Body, "xoxb") {
+		t.Errorf("the Slack token came back: %s", r.Body)
+	}
 
 	// Three events into the ingest function.
 	jobEvent := fmt.Sprintf(`{"id":"e2e-%s-job","type":"JOB","severity":"CRITICAL","title":"Job reindex failed","message":"exit 137","source":"argo-e2e","occurredAt":"2026-11-26T02:00:00Z"}`, tg)
