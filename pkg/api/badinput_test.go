@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -209,6 +210,13 @@ func TestBadInput(t *testing.T) {
 		{name: "smtp duplicate nickname", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"RELAY","host":"other.example.com","adminAddress":"argo@example.com"}`, setup: connectSMTP, status: 409, code: "conflict"},
 		{name: "smtp PUT without If-Match", method: "PUT", path: "/v1/integrations/smtp/smtp_000002", body: smtpBody(`,"useAuth":true,"username":"u"`), setup: connectSMTP, status: 428, code: "precondition_required"},
 		{name: "smtp PUT stale", method: "PUT", path: "/v1/integrations/smtp/smtp_000002", body: smtpBody(`,"useAuth":true,"username":"u"`), headers: ifMatch(`"4"`), setup: connectSMTP, status: 412, code: "version_mismatch"},
+		{name: "smtp DELETE stale", method: "DELETE", path: "/v1/integrations/smtp/smtp_000002", headers: ifMatch(`"2"`), setup: connectSMTP, status: 412, code: "version_mismatch"},
+		{name: "smtp test with its password gone", method: "POST", path: "/v1/integrations/smtp/smtp_000002/test", setup: func(e *env) {
+			connectSMTP(e)
+			if err := e.store.DeleteSecret(context.Background(), e.smtpRef("smtp_000002")); err != nil {
+				t.Fatal(err)
+			}
+		}, status: 409, code: "conflict"},
 		{name: "smtp PUT unknown", method: "PUT", path: "/v1/integrations/smtp/smtp_nope", body: smtpBody(""), headers: ifMatch(`"1"`), status: 404, code: "not_found"},
 		{name: "smtp DELETE unknown", method: "DELETE", path: "/v1/integrations/smtp/smtp_nope", status: 404, code: "not_found"},
 		{name: "smtp test bad address", method: "POST", path: "/v1/integrations/smtp/test", body: smtpBody(`,"to":"nobody"`), status: 422, code: "invalid", field: "to"},

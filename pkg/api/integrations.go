@@ -453,7 +453,11 @@ func (s *server) testStoredSMTP(ctx context.Context, in *testStoredSMTPInput) (*
 	}
 	password := ""
 	if srv.UseAuth && srv.PasswordRef != "" {
-		if password, err = s.store.GetSecret(ctx, srv.PasswordRef); err != nil {
+		password, err = s.store.GetSecret(ctx, srv.PasswordRef)
+		switch {
+		case notify.IsCode(err, notify.ENotFound):
+			return nil, newProblem(notify.EConflict, "the password of SMTP server "+srv.ID+" is missing from the secret store; PUT the server with its password")
+		case err != nil:
 			return nil, s.fail(ctx, "read the SMTP password", err)
 		}
 	}
@@ -544,7 +548,10 @@ func (s *server) slackToken(ctx context.Context) (string, error) {
 		return "", s.fail(ctx, "get Slack workspace", err)
 	}
 	tok, err := s.store.GetSecret(ctx, sl.TokenRef)
-	if err != nil {
+	switch {
+	case notify.IsCode(err, notify.ENotFound):
+		return "", newProblem(notify.EConflict, "the Slack token is missing from the secret store; connect the workspace again")
+	case err != nil:
 		return "", s.fail(ctx, "read the Slack token", err)
 	}
 	return tok, nil
