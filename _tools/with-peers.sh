@@ -8,7 +8,12 @@
 # The pinned binaries are built from _tools/go.mod into $ARGO_NOTIFY_BIN (default
 # <repo>/.bin) when missing or when _tools/go.mod or go.sum changed. Each peer must
 # answer its health check within $ARGO_NOTIFY_PEER_TIMEOUT seconds (default 60) or
-# the script fails. The peers are stopped when CMD ends; CMD's exit status is ours.
+# the script fails. The peers are stopped when CMD ends; CMD's exit status is ours
+# (non-zero also when a peer died during the run).
+#
+#   with-peers.sh --build-only        only build the binaries (make tools)
+#   ARGO_NOTIFY_KEEP_PEER_LOGS=1      keep the peers' logs, cert and auth file
+#   KUMO_LOG_LEVEL=debug              more kumo logging (default warn)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
