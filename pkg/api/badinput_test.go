@@ -214,7 +214,7 @@ func TestBadInput(t *testing.T) {
 		{name: "smtp test with its password gone", method: "POST", path: "/v1/integrations/smtp/smtp_000002/test", setup: func(e *env) {
 			connectSMTP(e)
 			if err := e.store.DeleteSecret(context.Background(), e.smtpRef("smtp_000002")); err != nil {
-				t.Fatal(err)
+				e.t.Fatal(err)
 			}
 		}, status: 409, code: "conflict"},
 		{name: "smtp PUT unknown", method: "PUT", path: "/v1/integrations/smtp/smtp_nope", body: smtpBody(""), headers: ifMatch(`"1"`), status: 404, code: "not_found"},
@@ -234,6 +234,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has its own store and fakes
 			e := newEnv(t, withSlack)
 			e.seed()
 			if tc.setup != nil {
