@@ -131,8 +131,10 @@ func eventIDs(ev events.SQSEvent) []string {
 func TestAPIFunction(t *testing.T) {
 	integration(t)
 	c := newAWS(t)
-	table := c.newTable(t)
-	fn := startRIE(t, bootstrap(t, "api"), map[string]string{function.EnvTable: table})
+	table, queueURL, dlqURL := c.newTable(t), c.newQueue(t), c.newQueue(t)
+	fn := startRIE(t, bootstrap(t, "api"), map[string]string{
+		function.EnvTable: table, function.EnvQueueURL: queueURL, function.EnvDLQURL: dlqURL,
+	})
 
 	created := decodeAPI(t, first(fn.invoke(t, fixture(t, "apigw/create-rule.json"))))
 	if created.StatusCode != http.StatusCreated {
@@ -165,6 +167,23 @@ func TestAPIFunction(t *testing.T) {
 	}
 	if len(list.Items) != 1 || list.Items[0].ID != rule.ID {
 		t.Errorf("list rules: %s, want exactly rule %s", listed.Body, rule.ID)
+	}
+
+	// A dry run names the rule (the dispatcher's planner on the table).
+	match := decodeAPI(t, first(fn.invoke(t, apigw("POST", "/v1/match",
+		`{"type":"JOB","severity":"CRITICAL","title":"t","message":"m","source":"s","occurredAt":"2026-11-26T02:00:00Z"}`, nil))))
+	if match.StatusCode != http.StatusOK || !strings.Contains(match.Body, rule.ID) || !strings.Contains(match.Body, "oncall@example.com") {
+		t.Errorf("POST /v1/match: %s; want the rule and its recipients", match)
+	}
+
+	// Dead letters are read from the DLQ.
+	dead := `{"id":"dead-` + tag() + `","type":"JOB","severity":"INFO","title":"t","message":"m","source":"s","occurredAt":"2026-11-26T02:00:00Z"}`
+	if _, err := c.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &dlqURL, MessageBody: &dead}); err != nil {
+		t.Fatal(err)
+	}
+	dl := decodeAPI(t, first(fn.invoke(t, apigw("GET", "/v1/dead-letters", "", nil))))
+	if dl.StatusCode != http.StatusOK || !strings.Contains(dl.Body, `"dead-`) {
+		t.Errorf("GET /v1/dead-letters: %s; want the parked event", dl)
 	}
 
 	// The same name again is a conflict, as problem+json.

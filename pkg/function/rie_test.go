@@ -65,6 +65,15 @@ var binaries struct {
 	err  error
 }
 
+// TestMain removes the binaries built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaries.dir != "" {
+		os.RemoveAll(binaries.dir)
+	}
+	os.Exit(code)
+}
+
 // bootstrap returns the path of the named function's binary (api, ingest,
 // dispatcher, or hello: the baseline), built for the host's OS and
 // architecture with the deploy build's flags.
