@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -86,4 +87,41 @@ func validName(v *validator, field, name string) {
 type Directory struct {
 	Users  []User  `json:"users"`
 	Groups []Group `json:"groups"`
+}
+
+// Check rejects a directory with repeated user ids, emails or group ids or
+// names (EConflict; emails and names compared case-insensitively) or a group
+// member that is not one of its users (EInvalid). Each user and group is
+// validated on its own by its Validate.
+func (d Directory) Check() error {
+	conflict := func(field, format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
+		return &Error{Code: EConflict, Message: field + ": " + msg, Fields: []FieldError{{Field: field, Message: msg}}}
+	}
+	ids, emails := map[string]bool{}, map[string]bool{}
+	for i, u := range d.Users {
+		if ids[u.ID] {
+			return conflict(fmt.Sprintf("users[%d].id", i), "%q is repeated", u.ID)
+		}
+		if emails[strings.ToLower(u.Email)] {
+			return conflict(fmt.Sprintf("users[%d].email", i), "%q is repeated", u.Email)
+		}
+		ids[u.ID], emails[strings.ToLower(u.Email)] = true, true
+	}
+	gids, names := map[string]bool{}, map[string]bool{}
+	for i, g := range d.Groups {
+		if gids[g.ID] {
+			return conflict(fmt.Sprintf("groups[%d].id", i), "%q is repeated", g.ID)
+		}
+		if names[strings.ToLower(g.Name)] {
+			return conflict(fmt.Sprintf("groups[%d].name", i), "%q is repeated", g.Name)
+		}
+		gids[g.ID], names[strings.ToLower(g.Name)] = true, true
+		for j, m := range g.Members {
+			if !ids[m] {
+				return Invalid(fmt.Sprintf("groups[%d].members[%d]", i, j), "user %q is not in the directory", m)
+			}
+		}
+	}
+	return nil
 }

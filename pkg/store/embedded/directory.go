@@ -212,7 +212,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, version int64) error
 // ReplaceDirectory makes the directory exactly d in one transaction.
 func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune bool, now time.Time) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if err := checkDirectory(d); err != nil {
+		if err := d.Check(); err != nil {
 			return err
 		}
 		curUsers, err := users.all(tx)
@@ -328,40 +328,4 @@ func pruneRule(tx *bolt.Tx, id string, goneUsers, goneGroups map[string]bool, no
 		r.Enabled = false
 	}
 	return replaceRule(tx, old, key, &r)
-}
-
-// checkDirectory rejects a directory with repeated ids, emails or group
-// names (EConflict) or a group member that is not one of its users
-// (EInvalid).
-func checkDirectory(d notify.Directory) error {
-	conflict := func(field, format string, args ...any) error {
-		msg := fmt.Sprintf(format, args...)
-		return &notify.Error{Code: notify.EConflict, Message: field + ": " + msg, Fields: []notify.FieldError{{Field: field, Message: msg}}}
-	}
-	ids, emails := map[string]bool{}, map[string]bool{}
-	for i, u := range d.Users {
-		if ids[u.ID] {
-			return conflict(fmt.Sprintf("users[%d].id", i), "%q is repeated", u.ID)
-		}
-		if emails[fold(u.Email)] {
-			return conflict(fmt.Sprintf("users[%d].email", i), "%q is repeated", u.Email)
-		}
-		ids[u.ID], emails[fold(u.Email)] = true, true
-	}
-	gids, names := map[string]bool{}, map[string]bool{}
-	for i, g := range d.Groups {
-		if gids[g.ID] {
-			return conflict(fmt.Sprintf("groups[%d].id", i), "%q is repeated", g.ID)
-		}
-		if names[fold(g.Name)] {
-			return conflict(fmt.Sprintf("groups[%d].name", i), "%q is repeated", g.Name)
-		}
-		gids[g.ID], names[fold(g.Name)] = true, true
-		for j, m := range g.Members {
-			if !ids[m] {
-				return notify.Invalid(fmt.Sprintf("groups[%d].members[%d]", i, j), "user %q is not in the directory", m)
-			}
-		}
-	}
-	return nil
 }
