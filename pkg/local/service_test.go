@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -182,6 +183,7 @@ func (s *service) startInProcess(t *testing.T, cfg local.Config) {
 	go func() {
 		done <- local.Run(ctx, cfg, local.Options{
 			Stdout: s.out,
+			Logger: slog.New(slog.NewTextHandler(s.out, nil)),
 			Background: []func(context.Context, local.Env) error{func(ctx context.Context, env local.Env) error {
 				ready <- env
 				return nil
