@@ -204,7 +204,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("go-smtp", func(t *testing.T) {
 		t.Parallel()
 		_, mail := startGoSMTP(t)
-		matrix(t, mail, "e2e.test")
+		matrix(t, mail, "e2e.test", true)
 	})
 	t.Run("mailpit", func(t *testing.T) {
 		if os.Getenv("ARGO_NOTIFY_INTEGRATION") != "1" {
@@ -212,11 +212,15 @@ func TestEndToEnd(t *testing.T) {
 		}
 		t.Parallel()
 		domain := "e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".test"
-		matrix(t, mailpitPeer(t, domain), domain)
+		// mailpit keeps 500 messages by default, shared by the whole
+		// run: the crash test's hundreds of mails go to go-smtp only.
+		matrix(t, mailpitPeer(t, domain), domain, false)
 	})
 }
 
-func matrix(t *testing.T, mail smtpPeer, domain string) {
+// matrix checks every type × severity and the policy outcomes, then, if
+// crash, the kill -9 and restart.
+func matrix(t *testing.T, mail smtpPeer, domain string, crash bool) {
 	slack := startSlack(t)
 	// A short sending lease: deliveries the kill interrupts are settled
 	// (as failed, never resent) 15 s after their attempt began.
@@ -290,7 +294,9 @@ func matrix(t *testing.T, mail smtpPeer, domain string) {
 		}
 	}
 
-	crashRestart(t, s, mail, slack, sc)
+	if crash {
+		crashRestart(t, s, mail, slack, sc)
+	}
 }
 
 // crashRestart posts a large batch, kills the service with SIGKILL in the

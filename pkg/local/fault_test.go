@@ -241,3 +241,27 @@ func wantText(code int) string {
 	}
 	return strconv.Itoa(code)
 }
+
+// TestRuleChangeTakesEffect checks that a rule created through the API
+// applies to the very next event, although the dispatcher caches the
+// rules: writes through the API invalidate the cache.
+func TestRuleChangeTakesEffect(t *testing.T) {
+	t.Parallel()
+	r := newFaultRig(t, false)
+	r.s.mustPost(t, event("f-1", "SYSTEM", "INFO")) // loads the rule index
+	if d := r.finalDelivery(t, "f-1"); d.Status != "sent" {
+		t.Fatalf("first delivery: %+v", d)
+	}
+	r.s.must(t, http.MethodPost, "/v1/rules", map[string]any{
+		"name": "new", "eventTypes": []string{"SYSTEM"}, "severities": []string{"INFO"},
+		"recipients": map[string]any{"emails": []string{"new@fault.test"}},
+	}, http.StatusCreated, nil)
+	r.s.mustPost(t, event("f-2", "SYSTEM", "INFO"))
+	eventually(t, 30*time.Second, func() string {
+		ds := r.s.deliveries(t, "f-2")
+		if len(ds) != 2 {
+			return fmt.Sprintf("%d deliveries of f-2, want 2 (the old rule's and the new one's): %+v", len(ds), ds)
+		}
+		return ""
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -28,6 +29,10 @@ func TestConfigFromEnv(t *testing.T) {
 			EnvAddr: "127.0.0.1:9999", EnvData: "/var/lib/an", EnvAdminToken: "tok", EnvIngestSecret: "sec", EnvSlackAPIURL: "http://127.0.0.1:1/api/",
 		}, want: Config{Addr: "127.0.0.1:9999", DataDir: "/var/lib/an", AdminToken: "tok", IngestSecret: "sec", SlackAPIURL: "http://127.0.0.1:1/api/"}},
 		{name: "blank is unset", env: map[string]string{EnvAddr: "  ", EnvAdminToken: " "}, want: Config{Addr: DefaultAddr, DataDir: DefaultData}},
+		{name: "SMTP CA and sending lease", env: map[string]string{EnvSMTPCAFile: "/etc/ca.pem", EnvSendingLease: "45s"},
+			want: Config{Addr: DefaultAddr, DataDir: DefaultData, SMTPCAFile: "/etc/ca.pem", SendingLease: 45 * time.Second}},
+		{name: "sending lease unparsable", env: map[string]string{EnvSendingLease: "soon"},
+			want: Config{Addr: DefaultAddr, DataDir: DefaultData, SendingLease: -1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +56,8 @@ func TestValidate(t *testing.T) {
 		{name: "slack URL not http", change: func(c *Config) { c.SlackAPIURL = "ftp://x/" }, want: EnvSlackAPIURL},
 		{name: "slack URL with credentials", change: func(c *Config) { c.SlackAPIURL = "https://u:p@slack.example/api/" }, want: EnvSlackAPIURL},
 		{name: "slack URL", change: func(c *Config) { c.SlackAPIURL = "https://slack.com/api/" }},
+		{name: "sending lease unparsable", change: func(c *Config) { c.SendingLease = -1 }, want: EnvSendingLease},
+		{name: "sending lease", change: func(c *Config) { c.SendingLease = time.Minute }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -296,5 +303,34 @@ func TestRunRefusesBadConfig(t *testing.T) {
 	err := Run(context.Background(), Config{Addr: "nope", DataDir: t.TempDir()}, Options{})
 	if err == nil || !strings.Contains(err.Error(), EnvAddr) {
 		t.Errorf("Run = %v, want an error naming %s", err, EnvAddr)
+	}
+}
+
+func TestSMTPOptions(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		file     string
+		wantErr  string // substring; "" for none
+		wantOpts int
+	}{
+		{name: "none", file: "", wantOpts: 0},
+		{name: "missing file", file: filepath.Join(dir, "missing.pem"), wantErr: EnvSMTPCAFile},
+		{name: "not PEM", file: notPEM, wantErr: "no PEM certificate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := smtpOptions(tc.file)
+			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("smtpOptions(%q) = %v, want an error with %q", tc.file, err, tc.wantErr)
+			}
+			if len(opts) != tc.wantOpts {
+				t.Errorf("%d options, want %d", len(opts), tc.wantOpts)
+			}
+		})
 	}
 }
