@@ -186,7 +186,7 @@ func TestRunRestart(t *testing.T) {
 	}
 	tok := strings.TrimSpace(string(token))
 	out := s.stdout.String()
-	for _, want := range []string{s.base + "/v1", "admin token    " + tok, "ingest secret", "data           " + cfg.DataDir, `curl -H "Authorization: Bearer ` + tok + `" ` + s.base + "/v1/rules", "generated, kept in"} {
+	for _, want := range []string{s.base + "/v1", "admin token    " + tok, "ingest secret", "data           " + cfg.DataDir, `curl -H "Authorization: Bearer ` + tok + `" ` + s.base + "/v1/rules", "generated, kept in", "events         POST " + s.base + "/v1/events", "email          printed here"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start-up block lacks %q:\n%s", want, out)
 		}

@@ -194,8 +194,10 @@ func printStartup(w io.Writer, addr net.Addr, dataDir string, token, ingest secr
   admin token    %s   (%s)
   ingest secret  %s   (%s)
   data           %s
+  events         POST %s/v1/events, signed with the ingest secret (make demo sends samples)
+  email          printed here until an SMTP server is connected (POST /v1/integrations/smtp)
   try it:        curl -H "Authorization: Bearer %s" %s/v1/rules
-`, base, base, token.value, origin(token, EnvAdminToken), ingest.value, origin(ingest, EnvIngestSecret), dataDir, token.value, base)
+`, base, base, token.value, origin(token, EnvAdminToken), ingest.value, origin(ingest, EnvIngestSecret), dataDir, base, token.value, base)
 }
 
 // displayAddr is addr as a client on this machine reaches it.
