@@ -49,12 +49,12 @@ type smtpPeer struct {
 	Port             int
 	CAFile           string // PEM to trust
 	// Messages returns every message received so far.
-	Messages func(t *testing.T) []mailMsg
+	Messages func(t testing.TB) []mailMsg
 }
 
 // writeTestCert writes a self-signed certificate for 127.0.0.1 to dir and
 // returns it and the PEM file's path.
-func writeTestCert(t *testing.T, dir string) (tls.Certificate, string) {
+func writeTestCert(t testing.TB, dir string) (tls.Certificate, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -93,7 +93,7 @@ type goSMTP struct {
 	msgs   []mailMsg
 }
 
-func startGoSMTP(t *testing.T) (*goSMTP, smtpPeer) {
+func startGoSMTP(t testing.TB) (*goSMTP, smtpPeer) {
 	t.Helper()
 	cert, caFile := writeTestCert(t, t.TempDir())
 	s := &goSMTP{user: "argo", pass: "e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
@@ -115,7 +115,7 @@ func startGoSMTP(t *testing.T) (*goSMTP, smtpPeer) {
 	port := l.Addr().(*net.TCPAddr).Port
 	return s, smtpPeer{
 		Host: "127.0.0.1", Port: port, User: s.user, Pass: s.pass, CAFile: caFile,
-		Messages: func(*testing.T) []mailMsg {
+		Messages: func(testing.TB) []mailMsg {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			return append([]mailMsg(nil), s.msgs...)
@@ -206,7 +206,7 @@ func (ss *smtpSession) Logout() error { return nil }
 // ARGO_NOTIFY_INTEGRATION=1 a missing peer is an error, not a skip. Only
 // messages to addresses in domain are returned (mailpit is shared by the
 // whole test run).
-func mailpitPeer(t *testing.T, domain string) smtpPeer {
+func mailpitPeer(t testing.TB, domain string) smtpPeer {
 	t.Helper()
 	addr, api := os.Getenv("ARGO_NOTIFY_TEST_SMTP_ADDR"), os.Getenv("ARGO_NOTIFY_TEST_MAILPIT_API")
 	ca := os.Getenv("ARGO_NOTIFY_TEST_SMTP_CA")
@@ -224,7 +224,7 @@ func mailpitPeer(t *testing.T, domain string) smtpPeer {
 	return smtpPeer{
 		Host: host, Port: port, CAFile: ca,
 		User: os.Getenv("ARGO_NOTIFY_TEST_SMTP_USER"), Pass: os.Getenv("ARGO_NOTIFY_TEST_SMTP_PASS"),
-		Messages: func(t *testing.T) []mailMsg {
+		Messages: func(t testing.TB) []mailMsg {
 			t.Helper()
 			var out []mailMsg
 			for start := 0; ; {
@@ -283,7 +283,7 @@ type slackPeer struct {
 	tried  []time.Time // every chat.postMessage call, accepted or not
 }
 
-func startSlack(t *testing.T) *slackPeer {
+func startSlack(t testing.TB) *slackPeer {
 	t.Helper()
 	s := &slackPeer{Token: "xoxb-e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	mux := http.NewServeMux()

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 }
 
 // buildBinary builds functions/local once and returns its path.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	binary.once.Do(func() {
 		binary.dir, binary.err = os.MkdirTemp("", "argo-notify-e2e-")
@@ -100,7 +100,7 @@ type service struct {
 }
 
 // freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -112,7 +112,7 @@ func freeAddr(t *testing.T) string {
 
 // newService prepares a service on a fresh data directory; start it with
 // startProcess or startInProcess. extra is more environment (KEY=value).
-func newService(t *testing.T, extra ...string) *service {
+func newService(t testing.TB, extra ...string) *service {
 	t.Helper()
 	s := &service{
 		Token:  "e2e-admin-token",
@@ -138,7 +138,7 @@ func newService(t *testing.T, extra ...string) *service {
 
 // startProcess starts the built binary on s's data directory and address
 // and waits until it answers /healthz.
-func (s *service) startProcess(t *testing.T) {
+func (s *service) startProcess(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(buildBinary(t))
 	cmd.Env = append(os.Environ(),
@@ -165,7 +165,7 @@ func (s *service) startProcess(t *testing.T) {
 }
 
 // kill stops the process with SIGKILL: no shutdown, no flush.
-func (s *service) kill(t *testing.T) {
+func (s *service) kill(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func (s *service) kill(t *testing.T) {
 }
 
 // startInProcess runs local.Run with the same configuration.
-func (s *service) startInProcess(t *testing.T, cfg local.Config) {
+func (s *service) startInProcess(t testing.TB, cfg local.Config) {
 	t.Helper()
 	cfg.Addr, cfg.DataDir, cfg.AdminToken, cfg.IngestSecret = s.addr, s.Data, s.Token, s.Secret
 	ctx, cancel := context.WithCancel(context.Background())
@@ -206,7 +206,7 @@ func (s *service) startInProcess(t *testing.T, cfg local.Config) {
 	s.waitHealthy(t)
 }
 
-func (s *service) waitHealthy(t *testing.T) {
+func (s *service) waitHealthy(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -233,7 +233,7 @@ func (s *service) waitHealthy(t *testing.T) {
 
 // call sends an admin API request and returns the status and body. body
 // is marshalled to JSON unless it is []byte.
-func (s *service) call(t *testing.T, method, path string, body any) (int, []byte) {
+func (s *service) call(t testing.TB, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -268,7 +268,7 @@ func (s *service) call(t *testing.T, method, path string, body any) (int, []byte
 
 // must sends an admin API request that must answer want, and decodes the
 // answer into out (if not nil).
-func (s *service) must(t *testing.T, method, path string, body any, want int, out any) {
+func (s *service) must(t testing.TB, method, path string, body any, want int, out any) {
 	t.Helper()
 	got, b := s.call(t, method, path, body)
 	if got != want {
@@ -306,7 +306,7 @@ func (s *service) postEvents(ctx context.Context, body []byte, signature string)
 func (s *service) sign(body []byte) string { return ingest.Sign(s.Secret, body, time.Now()) }
 
 // mustPost posts events (one JSON array, signed) and requires a 202.
-func (s *service) mustPost(t *testing.T, events ...map[string]any) {
+func (s *service) mustPost(t testing.TB, events ...map[string]any) {
 	t.Helper()
 	body, err := json.Marshal(events)
 	if err != nil {
@@ -333,7 +333,7 @@ type delivery struct {
 
 // deliveries returns every delivery record (all pages), or those of one
 // event.
-func (s *service) deliveries(t *testing.T, eventID string) []delivery {
+func (s *service) deliveries(t testing.TB, eventID string) []delivery {
 	t.Helper()
 	var all []delivery
 	cursor := ""
@@ -359,7 +359,7 @@ func (s *service) deliveries(t *testing.T, eventID string) []delivery {
 }
 
 // connectSMTP connects the SMTP peer through the API.
-func (s *service) connectSMTP(t *testing.T, p smtpPeer) {
+func (s *service) connectSMTP(t testing.TB, p smtpPeer) {
 	t.Helper()
 	s.must(t, http.MethodPost, "/v1/integrations/smtp", map[string]any{
 		"nickname": "e2e", "host": p.Host, "port": p.Port, "adminAddress": "argo-notify@e2e.test",
@@ -368,7 +368,7 @@ func (s *service) connectSMTP(t *testing.T, p smtpPeer) {
 }
 
 // connectSlack connects the Slack peer through the API.
-func (s *service) connectSlack(t *testing.T, p *slackPeer) {
+func (s *service) connectSlack(t testing.TB, p *slackPeer) {
 	t.Helper()
 	got, b := s.call(t, http.MethodPost, "/v1/integrations/slack", map[string]any{"token": p.Token})
 	if got != http.StatusOK && got != http.StatusCreated {
@@ -378,7 +378,7 @@ func (s *service) connectSlack(t *testing.T, p *slackPeer) {
 
 // eventually polls cond until it returns "" or the deadline passes, then
 // fails with cond's last complaint.
-func eventually(t *testing.T, within time.Duration, cond func() string) {
+func eventually(t testing.TB, within time.Duration, cond func() string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
