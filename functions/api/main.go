@@ -1,7 +1,6 @@
-// Command api is the api Lambda function: the admin REST API behind API
-// Gateway HTTP API (payload format 2.0). Configuration comes from the
-// ARGO_NOTIFY_* environment variables (see pkg/function); AWS endpoints and
-// credentials from the SDK's own.
+// Command api is the api Lambda function: the admin REST API behind API Gateway HTTP API (payload format 2.0). Configuration
+// comes from the ARGO_NOTIFY_* environment variables (see pkg/function);
+// AWS endpoints and credentials from the SDK's own.
 package main
 
 import (
@@ -11,9 +10,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/argoproj-labs/argo-notify/pkg/function"
 )
@@ -25,11 +21,7 @@ func main() {
 		logger.Error("api: load AWS configuration", "err", err.Error())
 		os.Exit(1)
 	}
-	h, err := function.NewAPI(function.ConfigFromEnv(os.Getenv), function.Clients{
-		DynamoDB:       dynamodb.NewFromConfig(awsCfg),
-		SQS:            sqs.NewFromConfig(awsCfg),
-		SecretsManager: secretsmanager.NewFromConfig(awsCfg),
-	}, function.Options{Logger: logger})
+	h, err := function.NewAPI(function.ConfigFromEnv(os.Getenv), function.NewClients(awsCfg), function.Options{Logger: logger})
 	if err != nil {
 		logger.Error("api: start", "err", err.Error())
 		os.Exit(1)

@@ -1,7 +1,6 @@
-// Command dispatcher is the dispatcher Lambda function: SQS batches of
-// events to email (SMTP or SES) and Slack, with partial batch responses.
-// Configuration comes from the ARGO_NOTIFY_* environment variables (see
-// pkg/function); AWS endpoints and credentials from the SDK's own.
+// Command dispatcher is the dispatcher Lambda function: SQS batches of events, matched and delivered by email and Slack, with partial batch failures. Configuration
+// comes from the ARGO_NOTIFY_* environment variables (see pkg/function);
+// AWS endpoints and credentials from the SDK's own.
 package main
 
 import (
@@ -11,10 +10,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/argoproj-labs/argo-notify/pkg/function"
 )
@@ -26,12 +21,7 @@ func main() {
 		logger.Error("dispatcher: load AWS configuration", "err", err.Error())
 		os.Exit(1)
 	}
-	h, err := function.NewDispatcher(function.ConfigFromEnv(os.Getenv), function.Clients{
-		DynamoDB:       dynamodb.NewFromConfig(awsCfg),
-		SQS:            sqs.NewFromConfig(awsCfg),
-		SES:            sesv2.NewFromConfig(awsCfg),
-		SecretsManager: secretsmanager.NewFromConfig(awsCfg),
-	}, function.Options{Logger: logger})
+	h, err := function.NewDispatcher(function.ConfigFromEnv(os.Getenv), function.NewClients(awsCfg), function.Options{Logger: logger})
 	if err != nil {
 		logger.Error("dispatcher: start", "err", err.Error())
 		os.Exit(1)

@@ -1,8 +1,6 @@
-// Command ingest is the ingest Lambda function: HMAC-signed POST /v1/events
-// from API Gateway HTTP API (payload format 2.0) and EventBridge events,
-// both to the SQS queue. Configuration comes from the ARGO_NOTIFY_*
-// environment variables (see pkg/function); AWS endpoints and credentials
-// from the SDK's own.
+// Command ingest is the ingest Lambda function: signed events from API Gateway and job state changes from EventBridge, onto SQS. Configuration
+// comes from the ARGO_NOTIFY_* environment variables (see pkg/function);
+// AWS endpoints and credentials from the SDK's own.
 package main
 
 import (
@@ -12,8 +10,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/argoproj-labs/argo-notify/pkg/function"
 )
@@ -25,10 +21,7 @@ func main() {
 		logger.Error("ingest: load AWS configuration", "err", err.Error())
 		os.Exit(1)
 	}
-	h, err := function.NewIngest(function.ConfigFromEnv(os.Getenv), function.Clients{
-		SQS:            sqs.NewFromConfig(awsCfg),
-		SecretsManager: secretsmanager.NewFromConfig(awsCfg),
-	}, function.Options{Logger: logger})
+	h, err := function.NewIngest(function.ConfigFromEnv(os.Getenv), function.NewClients(awsCfg), function.Options{Logger: logger})
 	if err != nil {
 		logger.Error("ingest: start", "err", err.Error())
 		os.Exit(1)

@@ -18,6 +18,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/send/ses"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -125,6 +131,18 @@ type Clients struct {
 	SQS            SQS            // *sqs.Client: all three
 	SES            ses.Client     // *sesv2.Client: dispatcher
 	SecretsManager secrets.Client // *secretsmanager.Client: all three
+}
+
+// NewClients builds, from one AWS configuration (config.LoadDefaultConfig
+// in main), every SDK client a function may use. Building a client makes
+// no call; each function uses the ones it needs.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		DynamoDB:       dynamodb.NewFromConfig(cfg),
+		SQS:            sqs.NewFromConfig(cfg),
+		SES:            sesv2.NewFromConfig(cfg),
+		SecretsManager: secretsmanager.NewFromConfig(cfg),
+	}
 }
 
 // Options are the parts of a function that are not configuration. All are
