@@ -2,7 +2,6 @@ package smtp_test
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/send/smtp/smtptest"
 )
 
 func notification(to ...string) *send.Notification {
@@ -27,26 +27,21 @@ func notification(to ...string) *send.Notification {
 	}
 }
 
-func trusting(tc testCert) smtp.Option {
-	return smtp.WithTLSConfig(&tls.Config{RootCAs: tc.pool})
-}
-
 func TestSendDelivers(t *testing.T) {
-	tc := newTestCert(t)
 	tests := []struct {
 		name     string
 		mode     string
 		implicit bool
-		opts     []func(*server)
+		opts     []smtptest.Option
 	}{
 		{name: "starttls and auth", mode: notify.TLSStartTLS},
 		{name: "implicit tls and auth", mode: notify.TLSImplicit, implicit: true},
-		{name: "no tls no auth", mode: notify.TLSNone, opts: []func(*server){func(s *server) { s.noTLS, s.noAuth = true, true }}},
+		{name: "no tls no auth", mode: notify.TLSNone, opts: []smtptest.Option{smtptest.WithoutTLS(), smtptest.WithoutAuth()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startServer(t, tc, tt.implicit, tt.opts...)
-			s := smtp.New(srv.config(tt.mode), srv.pass, trusting(tc))
+			srv := startServer(t, tt.implicit, tt.opts...)
+			s := smtp.New(config(srv, tt.mode), srv.Password, trusting(srv))
 			res, err := s.Send(context.Background(), notification("ops@example.com"))
 			if err != nil {
 				t.Fatalf("Send: %v", err)
@@ -54,7 +49,7 @@ func TestSendDelivers(t *testing.T) {
 			if res.Provider != "smtp" || res.MessageID == "" {
 				t.Errorf("result = %+v, want provider smtp and a message id", res)
 			}
-			msgs := srv.messages()
+			msgs := srv.Messages()
 			if len(msgs) != 1 {
 				t.Fatalf("server got %d messages, want 1", len(msgs))
 			}
@@ -83,11 +78,10 @@ func TestSendDelivers(t *testing.T) {
 }
 
 func TestSendFailures(t *testing.T) {
-	tc := newTestCert(t)
 	tests := []struct {
 		name       string
 		mode       string
-		opts       []func(*server)
+		opts       []smtptest.Option
 		cfg        func(*notify.SMTP)
 		password   string
 		untrusted  bool
@@ -99,33 +93,33 @@ func TestSendFailures(t *testing.T) {
 		noSession  bool   // the server must not even be contacted
 	}{
 		{
-			name: "recipient rejected 550", opts: []func(*server){func(s *server) {
-				s.rcpt = func(int, string) error { return smtpErr(550, "no such user") }
-			}},
+			name: "recipient rejected 550", opts: []smtptest.Option{
+				smtptest.WithRcptReply(func(int, string) error { return smtptest.Reply(550, "no such user") }),
+			},
 			permanent: true, step: "send", reply: "550",
 		},
 		{
-			name: "recipient deferred 421", opts: []func(*server){func(s *server) {
-				s.rcpt = func(int, string) error { return smtpErr(421, "try later") }
-			}},
+			name: "recipient deferred 421", opts: []smtptest.Option{
+				smtptest.WithRcptReply(func(int, string) error { return smtptest.Reply(421, "try later") }),
+			},
 			permanent: false, step: "send", reply: "421",
 		},
 		{
-			name: "data deferred 451", opts: []func(*server){func(s *server) {
-				s.data = func(int) error { return smtpErr(451, "local error") }
-			}},
+			name: "data deferred 451", opts: []smtptest.Option{
+				smtptest.WithDataReply(func(int) error { return smtptest.Reply(451, "local error") }),
+			},
 			permanent: false, step: "send", reply: "451",
 		},
 		{
-			name: "data rejected 554", opts: []func(*server){func(s *server) {
-				s.data = func(int) error { return smtpErr(554, "spam") }
-			}},
+			name: "data rejected 554", opts: []smtptest.Option{
+				smtptest.WithDataReply(func(int) error { return smtptest.Reply(554, "spam") }),
+			},
 			permanent: true, step: "send", reply: "554",
 		},
 		{name: "wrong password", password: "wrong", permanent: true, connection: true, step: "auth", reply: "535"},
 		{name: "untrusted certificate", untrusted: true, permanent: true, connection: true, step: "tls"},
 		{
-			name: "server without starttls", opts: []func(*server){func(s *server) { s.noTLS = true }},
+			name: "server without starttls", opts: []smtptest.Option{smtptest.WithoutTLS()},
 			permanent: true, connection: true, step: "tls",
 		},
 		{
@@ -144,22 +138,22 @@ func TestSendFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startServer(t, tc, false, tt.opts...)
+			srv := startServer(t, false, tt.opts...)
 			mode := tt.mode
 			if mode == "" {
 				mode = notify.TLSStartTLS
 			}
-			cfg := srv.config(mode)
+			cfg := config(srv, mode)
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
-			pw := srv.pass
+			pw := srv.Password
 			if tt.password != "" {
 				pw = tt.password
 			}
 			var opts []smtp.Option
 			if !tt.untrusted {
-				opts = append(opts, trusting(tc))
+				opts = append(opts, trusting(srv))
 			}
 			to := tt.to
 			if to == "" {
@@ -185,14 +179,14 @@ func TestSendFailures(t *testing.T) {
 			if !strings.HasPrefix(se.Reply, tt.reply) || (tt.reply != "" && se.Code == 0) {
 				t.Errorf("reply = %q (code %d), want prefix %q", se.Reply, se.Code, tt.reply)
 			}
-			if strings.Contains(err.Error(), srv.pass) || (tt.password != "" && strings.Contains(err.Error(), tt.password)) {
+			if strings.Contains(err.Error(), srv.Password) || (tt.password != "" && strings.Contains(err.Error(), tt.password)) {
 				t.Errorf("error reveals the password: %v", err)
 			}
-			if n := len(srv.messages()); n != 0 {
+			if n := len(srv.Messages()); n != 0 {
 				t.Errorf("server accepted %d messages, want 0", n)
 			}
-			if tt.noSession && srv.sessionCount() != 0 {
-				t.Errorf("server was contacted %d times, want 0", srv.sessionCount())
+			if tt.noSession && srv.SessionCount() != 0 {
+				t.Errorf("server was contacted %d times, want 0", srv.SessionCount())
 			}
 		})
 	}
@@ -202,16 +196,13 @@ func TestSendFailures(t *testing.T) {
 // the first attempt with 421 and accepts the second; exactly one mail
 // arrives.
 func TestSendRetryAfter421(t *testing.T) {
-	tc := newTestCert(t)
-	srv := startServer(t, tc, false, func(s *server) {
-		s.rcpt = func(call int, _ string) error {
-			if call == 1 {
-				return smtpErr(421, "busy, try again")
-			}
-			return nil
+	srv := startServer(t, false, smtptest.WithRcptReply(func(call int, _ string) error {
+		if call == 1 {
+			return smtptest.Reply(421, "busy, try again")
 		}
-	})
-	s := smtp.New(srv.config(notify.TLSStartTLS), srv.pass, trusting(tc))
+		return nil
+	}))
+	s := smtp.New(config(srv, notify.TLSStartTLS), srv.Password, trusting(srv))
 	n := notification("ops@example.com")
 	_, err := s.Send(context.Background(), n)
 	if err == nil || send.IsPermanent(err) {
@@ -220,24 +211,22 @@ func TestSendRetryAfter421(t *testing.T) {
 	if _, err := s.Send(context.Background(), n); err != nil {
 		t.Fatalf("second Send: %v", err)
 	}
-	if got := len(srv.messages()); got != 1 {
+	if got := len(srv.Messages()); got != 1 {
 		t.Errorf("server got %d messages, want 1", got)
 	}
 }
 
 func TestSendCancelled(t *testing.T) {
-	tc := newTestCert(t)
-	srv := startServer(t, tc, false)
+	srv := startServer(t, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := smtp.New(srv.config(notify.TLSStartTLS), srv.pass, trusting(tc)).Send(ctx, notification("ops@example.com"))
+	_, err := smtp.New(config(srv, notify.TLSStartTLS), srv.Password, trusting(srv)).Send(ctx, notification("ops@example.com"))
 	if err == nil || send.IsPermanent(err) {
 		t.Fatalf("Send with a cancelled context = %v, want a transient error", err)
 	}
 }
 
 func TestTestSteps(t *testing.T) {
-	tc := newTestCert(t)
 	type want struct {
 		name  string
 		ok    bool
@@ -284,16 +273,16 @@ func TestTestSteps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startServer(t, tc, tt.implicit)
-			pw := srv.pass
+			srv := startServer(t, tt.implicit)
+			pw := srv.Password
 			if tt.password != "" {
 				pw = tt.password
 			}
 			var opts []smtp.Option
 			if !tt.untrusted {
-				opts = append(opts, trusting(tc))
+				opts = append(opts, trusting(srv))
 			}
-			steps := smtp.Test(context.Background(), srv.config(tt.mode), pw, tt.to, opts...)
+			steps := smtp.Test(context.Background(), config(srv, tt.mode), pw, tt.to, opts...)
 			var got []want
 			for _, s := range steps {
 				got = append(got, want{s.Name, s.OK, s.Reply})
@@ -312,7 +301,7 @@ func TestTestSteps(t *testing.T) {
 					t.Errorf("step %d = %+v, want %+v (%+v)", i, got[i], tt.want[i], steps[i])
 				}
 			}
-			if n := len(srv.messages()); n != tt.delivered {
+			if n := len(srv.Messages()); n != tt.delivered {
 				t.Errorf("server got %d messages, want %d", n, tt.delivered)
 			}
 		})
@@ -320,9 +309,8 @@ func TestTestSteps(t *testing.T) {
 }
 
 func TestTestTLSDetail(t *testing.T) {
-	tc := newTestCert(t)
-	srv := startServer(t, tc, false)
-	steps := smtp.Test(context.Background(), srv.config(notify.TLSStartTLS), srv.pass, "", trusting(tc))
+	srv := startServer(t, false)
+	steps := smtp.Test(context.Background(), config(srv, notify.TLSStartTLS), srv.Password, "", trusting(srv))
 	if len(steps) < 2 || !regexp.MustCompile(`^STARTTLS, TLS 1\.[23]$`).MatchString(steps[1].Detail) {
 		t.Errorf("tls step = %+v, want STARTTLS with the TLS version", steps)
 	}
