@@ -18,6 +18,11 @@ import (
 // rule changed through the api takes effect within this time.
 const RuleCacheTTL = 15 * time.Second
 
+// IntegrationReadTTL is how long a warm dispatcher reuses what it read of
+// the SMTP and Slack integrations: connecting or disconnecting one takes
+// effect within this time. It saves a Query and a GetItem per delivery.
+const IntegrationReadTTL = 10 * time.Second
+
 // deadlineMargin is kept free before the function's deadline, so the
 // records not handled by then are reported as failed (and retried) instead
 // of the whole batch timing out.
@@ -52,6 +57,8 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 		Integrations: st,
 		Secrets:      secrets.New(c.SecretsManager, secrets.Config{Prefix: cfg.SecretPrefix}),
 		SlackAPIURL:  cfg.SlackAPIURL,
+		ReadTTL:      IntegrationReadTTL,
+		Now:          opts.Now,
 	}
 	if cfg.EmailFrom != "" {
 		s, err := ses.New(c.SES, ses.Config{From: cfg.EmailFrom, ConfigurationSet: cfg.SESConfigurationSet})

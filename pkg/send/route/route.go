@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
@@ -43,18 +44,59 @@ type Config struct {
 	SlackAPIURL  string
 	SMTPOptions  []smtp.Option
 	SlackOptions []slack.Option
+	// ReadTTL, if positive, is how long the router reuses what it read of
+	// the integrations (the SMTP list, the Slack workspace) before reading
+	// them again. 0 reads them on every call, so a change takes effect at
+	// once (local mode); the AWS dispatcher sets a few seconds, saving a
+	// Query and a GetItem per delivery.
+	ReadTTL time.Duration
+	// Now is the clock for ReadTTL. Default: time.Now.
+	Now func() time.Time
 }
 
-// Router implements send.Router. It reads the integrations on every call,
-// so connecting, changing or disconnecting one takes effect at once, and
-// keeps the senders it built (and so the secrets it read) until the
-// integration's version changes. It is safe for concurrent use.
+// Router implements send.Router. It reads the integrations on every call
+// (or once per Config.ReadTTL), so connecting, changing or disconnecting one
+// takes effect at once (or within ReadTTL), and keeps the senders it built
+// (and so the secrets it read) until the integration's version changes. It
+// is safe for concurrent use.
 type Router struct {
 	cfg Config
 
 	mu    sync.Mutex
 	email cached
 	slack cached
+
+	smtpRead  read[[]*notify.SMTP]
+	slackRead read[*notify.Slack]
+}
+
+// read is the last successful read of an integration and when it was made.
+type read[T any] struct {
+	at  time.Time
+	val T
+	err error // only notify.ENotFound is kept
+	ok  bool
+}
+
+// reread returns what get returns, reusing the last answer for ReadTTL.
+// Only answers that are not errors (or are ENotFound) are reused.
+func reread[T any](r *Router, c *read[T], get func() (T, error)) (T, error) {
+	if r.cfg.ReadTTL > 0 {
+		r.mu.Lock()
+		if c.ok && r.cfg.Now().Sub(c.at) < r.cfg.ReadTTL {
+			v, err := c.val, c.err
+			r.mu.Unlock()
+			return v, err
+		}
+		r.mu.Unlock()
+	}
+	v, err := get()
+	if r.cfg.ReadTTL > 0 && (err == nil || notify.IsCode(err, notify.ENotFound)) {
+		r.mu.Lock()
+		*c = read[T]{at: r.cfg.Now(), val: v, err: err, ok: true}
+		r.mu.Unlock()
+	}
+	return v, err
 }
 
 // cached is a sender built for one version of one integration.
@@ -66,7 +108,12 @@ type cached struct {
 var _ send.Router = (*Router)(nil)
 
 // New returns a Router for cfg.
-func New(cfg Config) *Router { return &Router{cfg: cfg} }
+func New(cfg Config) *Router {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Router{cfg: cfg}
+}
 
 // Sender returns the sender for ch, or a *send.Skip when nothing can serve
 // it. Other errors (the store or the secret could not be read) are worth
@@ -83,7 +130,7 @@ func (r *Router) Sender(ctx context.Context, ch notify.Channel) (send.Sender, er
 }
 
 func (r *Router) emailSender(ctx context.Context) (send.Sender, error) {
-	servers, err := r.cfg.Integrations.ListSMTP(ctx)
+	servers, err := reread(r, &r.smtpRead, func() ([]*notify.SMTP, error) { return r.cfg.Integrations.ListSMTP(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("route email: list SMTP servers: %w", err)
 	}
@@ -119,7 +166,7 @@ func (r *Router) emailSender(ctx context.Context) (send.Sender, error) {
 }
 
 func (r *Router) slackSender(ctx context.Context) (send.Sender, error) {
-	ws, err := r.cfg.Integrations.GetSlack(ctx)
+	ws, err := reread(r, &r.slackRead, func() (*notify.Slack, error) { return r.cfg.Integrations.GetSlack(ctx) })
 	if notify.IsCode(err, notify.ENotFound) {
 		return nil, &send.Skip{Reason: SlackNotConnected}
 	}

@@ -27,9 +27,11 @@ type integrations struct {
 	smtp               []*notify.SMTP
 	slack              *notify.Slack
 	err                error
+	reads              int // ListSMTP and GetSlack calls
 }
 
 func (f *integrations) ListSMTP(context.Context) ([]*notify.SMTP, error) {
+	f.reads++
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -37,6 +39,7 @@ func (f *integrations) ListSMTP(context.Context) ([]*notify.SMTP, error) {
 }
 
 func (f *integrations) GetSlack(context.Context) (*notify.Slack, error) {
+	f.reads++
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -431,6 +434,59 @@ func TestSlackRouting(t *testing.T) {
 		}
 		if sec.count() != 2 {
 			t.Errorf("token read %d times, want 2 (once per version)", sec.count())
+		}
+	})
+}
+
+func TestReadTTL(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	console := &recorder{}
+	tests := []struct {
+		name  string
+		ttl   time.Duration
+		steps []time.Duration // clock advance before each email + Slack lookup
+		reads int             // integration reads expected after all steps
+	}{
+		{"no TTL reads every time", 0, []time.Duration{0, 0, 0}, 6},
+		{"within the TTL reads once", 10 * time.Second, []time.Duration{0, time.Second, 8 * time.Second}, 2},
+		{"after the TTL reads again", 10 * time.Second, []time.Duration{0, 10 * time.Second, time.Second}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			integ := &integrations{}
+			r := route.New(route.Config{Integrations: integ, Secrets: &secrets{}, Console: console, ReadTTL: tt.ttl, Now: clock})
+			for _, d := range tt.steps {
+				now = now.Add(d)
+				if s, err := r.Sender(ctx, notify.ChannelEmail); err != nil || s != send.Sender(console) {
+					t.Fatalf("email sender = %v, %v; want the console", s, err)
+				}
+				var skip *send.Skip
+				if _, err := r.Sender(ctx, notify.ChannelSlack); !errors.As(err, &skip) {
+					t.Fatalf("slack sender error = %v, want a skip", err)
+				}
+			}
+			if integ.reads != tt.reads {
+				t.Errorf("integration reads = %d, want %d", integ.reads, tt.reads)
+			}
+		})
+	}
+
+	t.Run("errors are not reused", func(t *testing.T) {
+		integ := &integrations{err: errors.New("table unavailable")}
+		r := route.New(route.Config{Integrations: integ, Secrets: &secrets{}, Console: console, ReadTTL: time.Minute, Now: clock})
+		for range 2 {
+			if _, err := r.Sender(ctx, notify.ChannelEmail); err == nil {
+				t.Fatal("no error from a failing store")
+			}
+		}
+		integ.err = nil
+		if s, err := r.Sender(ctx, notify.ChannelEmail); err != nil || s != send.Sender(console) {
+			t.Fatalf("after the store recovered: %v, %v", s, err)
+		}
+		if integ.reads != 3 {
+			t.Errorf("integration reads = %d, want 3", integ.reads)
 		}
 	})
 }
