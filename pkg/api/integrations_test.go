@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/send/smtp/smtptest"
 )
 
 // integrations is the content of the store's integrations and their
@@ -77,9 +78,9 @@ func lastStep(res map[string]any) map[string]any {
 	return steps[len(steps)-1].(map[string]any)
 }
 
-func smtpSettings(srv *smtpServer, password, extra string) string {
+func smtpSettings(srv *smtptest.Server, password, extra string) string {
 	return fmt.Sprintf(`{"nickname":"Test relay","host":"127.0.0.1","port":%d,"adminAddress":"argo@example.com","tls":"starttls","useAuth":true,"username":%q,"password":%q%s}`,
-		srv.port, smtpUser, password, extra)
+		srv.Port, smtpUser, password, extra)
 }
 
 func TestSMTPTestBeforeSaving(t *testing.T) {
@@ -98,12 +99,12 @@ func TestSMTPTestBeforeSaving(t *testing.T) {
 		{name: "wrong password", body: smtpSettings(srv, "wrong-pw", `,"to":"you@example.com"`), steps: []string{"dial", "tls", "auth"}, reply: "535"},
 		{name: "no TLS offered to a server that requires it", body: strings.Replace(smtpSettings(srv, smtpPassword, `,"to":"you@example.com"`), `"starttls"`, `"none"`, 1),
 			steps: []string{"auth"}},
-		{name: "nothing listening", body: strings.Replace(smtpSettings(srv, smtpPassword, ""), fmt.Sprint(srv.port), "1", 1), steps: []string{"dial"}},
+		{name: "nothing listening", body: strings.Replace(smtpSettings(srv, smtpPassword, ""), fmt.Sprint(srv.Port), "1", 1), steps: []string{"dial"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, srv.option())
-			before := len(srv.messages())
+			e := newEnv(t, smtpOption(srv))
+			before := len(srv.Messages())
 			res := e.must(http.StatusOK, "POST", "/v1/integrations/smtp/test", tc.body)
 			if res["ok"] != tc.ok {
 				t.Errorf("ok %v, want %v: %v", res["ok"], tc.ok, res)
@@ -119,8 +120,8 @@ func TestSMTPTestBeforeSaving(t *testing.T) {
 				t.Errorf("reply %v, want %s…", last["reply"], tc.reply)
 			}
 			var got []string
-			for _, m := range srv.messages()[before:] {
-				got = append(got, m.to...)
+			for _, m := range srv.Messages()[before:] {
+				got = append(got, m.To...)
 			}
 			if !slices.Equal(got, tc.delivered) {
 				t.Errorf("delivered to %v, want %v", got, tc.delivered)
@@ -134,7 +135,7 @@ func TestSMTPTestBeforeSaving(t *testing.T) {
 
 func TestSMTPLifecycle(t *testing.T) {
 	srv := startSMTP(t)
-	e := newEnv(t, srv.option())
+	e := newEnv(t, smtpOption(srv))
 
 	r := e.do("POST", "/v1/integrations/smtp", smtpSettings(srv, smtpPassword, ""))
 	if r.status != http.StatusCreated {
@@ -197,7 +198,7 @@ func TestSMTPLifecycle(t *testing.T) {
 	// Turning auth off drops the password.
 	secondRef := e.smtpRef(id)
 	off := e.must(http.StatusOK, "PUT", "/v1/integrations/smtp/"+id,
-		fmt.Sprintf(`{"nickname":"Renamed relay","host":"127.0.0.1","port":%d,"adminAddress":"argo@example.com"}`, srv.port), "If-Match", `"3"`)
+		fmt.Sprintf(`{"nickname":"Renamed relay","host":"127.0.0.1","port":%d,"adminAddress":"argo@example.com"}`, srv.Port), "If-Match", `"3"`)
 	if off["passwordSet"] != false || off["useAuth"] != false {
 		t.Errorf("auth off: %v", off)
 	}
@@ -287,7 +288,7 @@ func TestSlackLifecycle(t *testing.T) {
 // no log line holds either secret, nor the rejected ones.
 func TestSecretsNeverReturned(t *testing.T) {
 	srv := startSMTP(t)
-	e := newEnv(t, srv.option(), startSlack(t))
+	e := newEnv(t, smtpOption(srv), startSlack(t))
 	secrets := []string{smtpPassword, slackToken, "xoxb-revoked-Secret-77", "wrong-pw-Secret-88"}
 	var bodies []string
 	call := func(method, path, body string, headers ...string) response {
@@ -317,8 +318,8 @@ func TestSecretsNeverReturned(t *testing.T) {
 			t.Errorf("GET %s: %d %s", path, r.status, r.body)
 		}
 	}
-	if len(srv.messages()) != 2 {
-		t.Errorf("%d test messages arrived, want 2", len(srv.messages()))
+	if len(srv.Messages()) != 2 {
+		t.Errorf("%d test messages arrived, want 2", len(srv.Messages()))
 	}
 	for _, secret := range secrets {
 		for _, b := range bodies {
