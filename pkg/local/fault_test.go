@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	gosmtp "github.com/emersion/go-smtp"
-
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 	"github.com/argoproj-labs/argo-notify/pkg/local"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
+	"github.com/argoproj-labs/argo-notify/pkg/send/smtp/smtptest"
 )
 
 // faultRig is local mode in process with an SMTP server and a Slack
@@ -23,7 +22,7 @@ import (
 // and one channel.
 type faultRig struct {
 	s     *service
-	smtp  *goSMTP
+	smtp  *smtptest.Server
 	mail  smtpPeer
 	slack *slackPeer
 }
@@ -101,12 +100,12 @@ func TestFaultSMTP(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := newFaultRig(t, false)
-			r.smtp.setScript(func(n int, _ []string) error {
+			r.smtp.SetDataReply(func(n int) error {
 				if n > len(tc.replies) {
 					return nil
 				}
 				code := tc.replies[n-1]
-				return &gosmtp.SMTPError{Code: code, EnhancedCode: gosmtp.EnhancedCode{code / 100, 0, 0}, Message: "scripted " + strconv.Itoa(code)}
+				return smtptest.Reply(code, "scripted "+strconv.Itoa(code))
 			})
 			r.s.mustPost(t, event("f-1", "JOB", "CRITICAL"))
 			d := r.finalDelivery(t, "f-1")
@@ -120,7 +119,7 @@ func TestFaultSMTP(t *testing.T) {
 			if got := len(r.mail.Messages(t)); got != tc.wantMails {
 				t.Errorf("%d mails arrived, want %d", got, tc.wantMails)
 			}
-			if got := r.smtp.dataCount(); got != tc.wantDatas {
+			if got := r.smtp.DataCount(); got != tc.wantDatas {
 				t.Errorf("the server answered %d DATA commands, want %d", got, tc.wantDatas)
 			}
 		})

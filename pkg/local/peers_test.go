@@ -6,34 +6,22 @@ package local_test
 // recording what they received.
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
+	"bytes"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
-	"log"
-	"math/big"
 	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	gosmtp "github.com/emersion/go-smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/send/smtp/smtptest"
 )
 
 // mailMsg is one message as a mailbox saw it: one per envelope recipient.
@@ -52,154 +40,29 @@ type smtpPeer struct {
 	Messages func(t testing.TB) []mailMsg
 }
 
-// writeTestCert writes a self-signed certificate for 127.0.0.1 to dir and
-// returns it and the PEM file's path.
-func writeTestCert(t testing.TB, dir string) (tls.Certificate, string) {
+// startGoSMTP starts an in-process SMTP server (smtptest) requiring
+// STARTTLS and AUTH PLAIN, and returns it (to script DATA replies and
+// count DATA commands) and the peer that reads its mail.
+func startGoSMTP(t testing.TB) (*smtptest.Server, smtpPeer) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "argo-notify e2e SMTP"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "smtp-ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
-}
-
-// goSMTP is an in-process SMTP server requiring STARTTLS and AUTH PLAIN.
-// Script decides the reply to each DATA (nil accepts).
-type goSMTP struct {
-	user, pass string
-
-	mu     sync.Mutex
-	script func(n int, to []string) error // n counts DATA commands from 1
-	datas  int
-	msgs   []mailMsg
-}
-
-func startGoSMTP(t testing.TB) (*goSMTP, smtpPeer) {
-	t.Helper()
-	cert, caFile := writeTestCert(t, t.TempDir())
-	s := &goSMTP{user: "argo", pass: "e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
-	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(c *gosmtp.Conn) (gosmtp.Session, error) {
-		return &smtpSession{s: s, c: c}, nil
-	}))
-	srv.Domain = "e2e.test"
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	srv.ReadTimeout = 30 * time.Second
-	srv.WriteTimeout = 30 * time.Second
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.MaxRecipients = 100
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	port := l.Addr().(*net.TCPAddr).Port
+	s := smtptest.NewServer(t, smtptest.WithMaxRecipients(100))
 	return s, smtpPeer{
-		Host: "127.0.0.1", Port: port, User: s.user, Pass: s.pass, CAFile: caFile,
+		Host: s.Host, Port: s.Port, User: s.Username, Pass: s.Password, CAFile: s.CAFile,
 		Messages: func(testing.TB) []mailMsg {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			return append([]mailMsg(nil), s.msgs...)
+			var out []mailMsg
+			for _, m := range s.Messages() {
+				subject := ""
+				if msg, err := mail.ReadMessage(bytes.NewReader(m.Data)); err == nil {
+					subject, _ = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+				}
+				for _, to := range m.To {
+					out = append(out, mailMsg{To: strings.ToLower(to), Subject: subject, At: m.Received})
+				}
+			}
+			return out
 		},
 	}
 }
-
-// setScript replaces the DATA script.
-func (s *goSMTP) setScript(f func(n int, to []string) error) {
-	s.mu.Lock()
-	s.script = f
-	s.mu.Unlock()
-}
-
-// dataCount is how many DATA commands the server has answered.
-func (s *goSMTP) dataCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.datas
-}
-
-type smtpSession struct {
-	s    *goSMTP
-	c    *gosmtp.Conn
-	auth bool
-	to   []string
-}
-
-func (ss *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, user, pass string) error {
-		if _, isTLS := ss.c.TLSConnectionState(); !isTLS {
-			return &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
-		}
-		if user != ss.s.user || pass != ss.s.pass {
-			return errors.New("bad credentials")
-		}
-		ss.auth = true
-		return nil
-	}), nil
-}
-
-func (ss *smtpSession) Mail(from string, _ *gosmtp.MailOptions) error {
-	if _, isTLS := ss.c.TLSConnectionState(); !isTLS {
-		return &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
-	}
-	if !ss.auth {
-		return gosmtp.ErrAuthRequired
-	}
-	return nil
-}
-
-func (ss *smtpSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	ss.to = append(ss.to, strings.ToLower(to))
-	return nil
-}
-
-func (ss *smtpSession) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s := ss.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.datas++
-	if s.script != nil {
-		if err := s.script(s.datas, ss.to); err != nil {
-			return err
-		}
-	}
-	subject := ""
-	if m, err := mail.ReadMessage(strings.NewReader(string(raw))); err == nil {
-		subject, _ = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	}
-	for _, to := range ss.to {
-		s.msgs = append(s.msgs, mailMsg{To: to, Subject: subject, At: time.Now()})
-	}
-	return nil
-}
-
-func (ss *smtpSession) Reset()        { ss.to = nil }
-func (ss *smtpSession) Logout() error { return nil }
 
 // mailpitPeer is the mailpit of the integration environment (peers.md).
 // It fails the test when the environment is incomplete: with
