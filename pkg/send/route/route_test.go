@@ -3,8 +3,6 @@ package route_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
+	"github.com/argoproj-labs/argo-notify/pkg/send/smtp/smtptest"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
@@ -101,48 +100,18 @@ func (r *recorder) count() int {
 // smtpServer is a plain (no TLS, no AUTH) in-process SMTP server whose RCPT
 // answer can be scripted; it counts accepted messages.
 type smtpServer struct {
+	*smtptest.Server
 	port int
-	rcpt error
-	mu   sync.Mutex
-	msgs int
 }
-
-type smtpSession struct{ s *smtpServer }
-
-func (ss smtpSession) Mail(string, *gosmtp.MailOptions) error { return nil }
-func (ss smtpSession) Rcpt(string, *gosmtp.RcptOptions) error { return ss.s.rcpt }
-func (ss smtpSession) Data(r io.Reader) error {
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return err
-	}
-	ss.s.mu.Lock()
-	ss.s.msgs++
-	ss.s.mu.Unlock()
-	return nil
-}
-func (ss smtpSession) Reset()        {}
-func (ss smtpSession) Logout() error { return nil }
 
 func startSMTP(t *testing.T, rcpt error) *smtpServer {
 	t.Helper()
-	s := &smtpServer{rcpt: rcpt}
-	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) { return smtpSession{s}, nil }))
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	s.port = l.Addr().(*net.TCPAddr).Port
-	return s
+	srv := smtptest.NewServer(t, smtptest.WithoutTLS(), smtptest.WithoutAuth(),
+		smtptest.WithRcptReply(func(int, string) error { return rcpt }))
+	return &smtpServer{Server: srv, port: srv.Port}
 }
 
-func (s *smtpServer) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.msgs
-}
+func (s *smtpServer) count() int { return len(s.Messages()) }
 
 // refusingSMTP answers every connection with a 554 greeting: a permanent
 // failure before any recipient is offered.
