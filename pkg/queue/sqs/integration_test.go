@@ -9,8 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,10 +17,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/argoproj-labs/argo-notify/pkg/internal/kumotest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 )
@@ -31,32 +29,7 @@ import (
 // integration tests are off.
 func kumoClient(t *testing.T) *awssqs.Client {
 	t.Helper()
-	if os.Getenv("ARGO_NOTIFY_INTEGRATION") != "1" {
-		t.Skip("integration test: set ARGO_NOTIFY_INTEGRATION=1 (make test-integration starts kumo)")
-	}
-	kumo := os.Getenv("ARGO_NOTIFY_TEST_KUMO_URL")
-	if kumo == "" {
-		t.Fatal("ARGO_NOTIFY_INTEGRATION=1 but ARGO_NOTIFY_TEST_KUMO_URL is not set")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, kumo+"/health", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("kumo unreachable: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("kumo health: %s", resp.Status)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatalf("load AWS config: %v", err)
-	}
-	return awssqs.NewFromConfig(cfg)
+	return awssqs.NewFromConfig(kumotest.Config(t))
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)

@@ -9,15 +9,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/argoproj-labs/argo-notify/pkg/internal/kumotest"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 )
 
@@ -25,23 +24,7 @@ import (
 // test when integration tests are off.
 func kumo(t *testing.T) (*sesv2.Client, string) {
 	t.Helper()
-	if os.Getenv("ARGO_NOTIFY_INTEGRATION") != "1" {
-		t.Skip("integration test: set ARGO_NOTIFY_INTEGRATION=1 (make test-integration starts kumo)")
-	}
-	base := os.Getenv("ARGO_NOTIFY_TEST_KUMO_URL")
-	if base == "" {
-		t.Fatal("ARGO_NOTIFY_INTEGRATION=1 but ARGO_NOTIFY_TEST_KUMO_URL is not set")
-	}
-	var health struct{ Status string }
-	getJSON(t, base+"/health", &health)
-	if health.Status != "healthy" {
-		t.Fatalf("kumo health = %q", health.Status)
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		t.Fatalf("load AWS config: %v", err)
-	}
-	return sesv2.NewFromConfig(cfg), base
+	return sesv2.NewFromConfig(kumotest.Config(t)), kumotest.URL(t)
 }
 
 func getJSON(t *testing.T, url string, v any) {

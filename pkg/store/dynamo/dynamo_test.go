@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,10 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/argoproj-labs/argo-notify/pkg/internal/kumotest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
@@ -25,25 +22,13 @@ import (
 )
 
 // client returns a DynamoDB client for the emulator that
-// _tools/with-peers.sh started (through AWS_ENDPOINT_URL), or skips the test
-// when ARGO_NOTIFY_INTEGRATION is not 1. With the variable set, an
-// unreachable emulator fails the test.
+// _tools/with-peers.sh started, or skips the test when ARGO_NOTIFY_INTEGRATION
+// is not 1. With the variable set, an unreachable emulator fails the test.
 func client(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	if os.Getenv("ARGO_NOTIFY_INTEGRATION") != "1" {
-		t.Skip("needs the DynamoDB emulator: run under _tools/with-peers.sh (make test)")
-	}
-	cfg, err := config.LoadDefaultConfig(t.Context())
-	if err != nil {
-		t.Fatalf("load AWS config: %v", err)
-	}
 	// kumo sends a wrong CRC32 header (EMULATORS.md): test clients only.
-	// Keep-alives off: over reused connections, about one run of the
-	// conformance suite in 15 saw a Query response cut short ("unexpected
-	// EOF reading trailer"); with a connection per request, none in 90.
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(kumotest.Config(t), func(o *dynamodb.Options) {
 		o.DisableValidateResponseChecksum = true
-		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
 	})
 }
 

@@ -7,15 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/argoproj-labs/argo-notify/pkg/internal/kumotest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -23,32 +20,7 @@ import (
 // when integration tests are off.
 func kumoClient(t *testing.T) *secretsmanager.Client {
 	t.Helper()
-	if os.Getenv("ARGO_NOTIFY_INTEGRATION") != "1" {
-		t.Skip("integration test: set ARGO_NOTIFY_INTEGRATION=1 (make test-integration starts kumo)")
-	}
-	kumo := os.Getenv("ARGO_NOTIFY_TEST_KUMO_URL")
-	if kumo == "" {
-		t.Fatal("ARGO_NOTIFY_INTEGRATION=1 but ARGO_NOTIFY_TEST_KUMO_URL is not set")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, kumo+"/health", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("kumo unreachable: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("kumo health: %s", resp.Status)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatalf("load AWS config: %v", err)
-	}
-	return secretsmanager.NewFromConfig(cfg)
+	return secretsmanager.NewFromConfig(kumotest.Config(t))
 }
 
 func uniquePrefix() string {
