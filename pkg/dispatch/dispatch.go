@@ -312,7 +312,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) error {
 	if ev.ID == "" {
 		return fmt.Errorf("%w: message %s: event has no id", ErrPoison, m.ID)
 	}
-	return d.dispatch(ctx, &ev, m.ReceiveCount >= queue.MaxReceives)
+	return d.dispatch(ctx, &ev, m.ReceiveCount > 1, m.ReceiveCount >= queue.MaxReceives)
 }
 
 // Dispatch delivers ev to every recipient its rules reach, each at most
@@ -324,7 +324,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev *notify.Event) error {
 	if ev.ID == "" {
 		return notify.Invalid("id", "an event must have an id to be dispatched")
 	}
-	return d.dispatch(ctx, ev, false)
+	return d.dispatch(ctx, ev, false, false)
 }
 
 // retry is the outcome of one delivery that must be tried again.
@@ -333,12 +333,19 @@ type retry struct {
 	err   error
 }
 
-func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, last bool) error {
+// dispatch delivers ev. redelivered says the event may have been handled
+// before, so deliveries left unfinished by an earlier attempt whose
+// recipient the rules no longer reach are settled too; last that this is
+// the queue's last receive.
+func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered, last bool) error {
 	plan, err := d.Plan(ctx, ev)
 	if err != nil {
 		return fmt.Errorf("dispatch event %s: %w", ev.ID, err)
 	}
-	retries := make([]*retry, len(plan.Recipients))
+	retries := make([]*retry, len(plan.Recipients), len(plan.Recipients)+1)
+	if redelivered {
+		retries = append(retries, d.settleOrphans(ctx, ev, plan, last))
+	}
 	sem := make(chan struct{}, d.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i, r := range plan.Recipients {
@@ -374,6 +381,56 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, last bool) 
 		return &queue.RetryError{After: after, Err: err}
 	}
 	return err
+}
+
+// orphanNote is recorded on a delivery an earlier attempt left queued whose
+// recipient no enabled rule reaches any more.
+const orphanNote = "no enabled rule reaches this recipient any more"
+
+// settleOrphans finishes the deliveries of ev that an earlier attempt left
+// unfinished (queued after a transient failure, or sending when it crashed)
+// and that plan no longer reaches, because a rule was disabled, changed or
+// deleted, or a user left a group, in between. Without this they would stay
+// unfinished for good. A queued one is recorded skipped; a sending one is
+// treated as in deliver. It returns a retry when one could not be settled
+// yet (nil otherwise).
+func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *Plan, last bool) *retry {
+	reached := make(map[string]bool, len(plan.Recipients))
+	for _, r := range plan.Recipients {
+		reached[notify.DeliveryID(ev.ID, r.Channel, r.Recipient)] = true
+	}
+	var out *retry
+	f := store.DeliveryFilter{EventID: ev.ID, Page: store.Page{Limit: store.MaxLimit}}
+	for {
+		ds, next, err := d.cfg.Deliveries.ListDeliveries(ctx, f)
+		if err != nil {
+			return &retry{err: fmt.Errorf("list the deliveries of event %s: %w", ev.ID, err)}
+		}
+		for _, cur := range ds {
+			if cur.Status.Final() || reached[cur.ID] {
+				continue
+			}
+			now := d.cfg.Now()
+			upd := *cur
+			switch {
+			case cur.Status == notify.DeliveryQueued:
+				upd.Status, upd.Note = notify.DeliverySkipped, orphanNote
+			case now.Sub(cur.UpdatedAt) < d.cfg.SendingLease && !last:
+				out = &retry{after: d.cfg.SendingLease - now.Sub(cur.UpdatedAt), err: fmt.Errorf("delivery %s: another attempt is sending it", cur.ID)}
+				continue
+			default:
+				upd.Status, upd.LastError = notify.DeliveryFailed, InterruptedError
+			}
+			// EStale: another attempt got there first and settles it.
+			if err := d.update(ctx, &upd, now); err != nil && !notify.IsCode(err, notify.EStale) {
+				out = &retry{err: err}
+			}
+		}
+		if next == "" {
+			return out
+		}
+		f.Cursor = next
+	}
 }
 
 // deliver takes one (channel, recipient) of ev as far as it can: nil when

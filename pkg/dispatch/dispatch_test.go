@@ -460,6 +460,48 @@ func TestTransientFailureIsRetriedAndSentOnce(t *testing.T) {
 	}
 }
 
+// A recipient that a transient failure left queued, and that no rule reaches
+// by the time the event comes back, is settled as skipped, not left queued
+// for good.
+func TestOrphanedRetryIsSkipped(t *testing.T) {
+	f := newFixture(t)
+	f.email.script["ext@partner.io"] = []error{send.Transient(errors.New("421 try later"), 0)}
+	m := message(t, event("e1"), 1)
+	if err := f.d.Handle(ctx, m); err == nil {
+		t.Fatal("Handle with a transient failure = nil, want an error for the queue to retry")
+	}
+	// The rule that reached ext@partner.io drops it before the retry.
+	r, err := f.st.GetRule(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Recipients.Emails = []string{"ANN@example.com"}
+	r.Version++
+	if err := f.st.UpdateRule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	m.ReceiveCount = 2
+	if err := f.d.Handle(ctx, m); err != nil {
+		t.Fatalf("second Handle = %v, want nil: nothing is left to retry", err)
+	}
+	ext := f.delivery(t, "e1", notify.ChannelEmail, "ext@partner.io")
+	if ext.Status != notify.DeliverySkipped || ext.Note != orphanNote {
+		t.Errorf("orphaned delivery: %s (%q), want skipped (%q)", ext.Status, ext.Note, orphanNote)
+	}
+	if calls, _ := f.email.counts(); calls["ext@partner.io"] != 1 {
+		t.Errorf("Send calls to ext@partner.io = %d, want 1 (no resend)", calls["ext@partner.io"])
+	}
+	want := map[string]int{}
+	for _, r := range every {
+		if r != "ext@partner.io" {
+			want[r] = 1
+		}
+	}
+	if d := cmp.Diff(want, f.sentCounts()); d != "" {
+		t.Errorf("sends per recipient (-want +got):\n%s", d)
+	}
+}
+
 func TestPermanentFailureIsNotRetried(t *testing.T) {
 	f := newFixture(t)
 	f.email.script["ext@partner.io"] = []error{send.Permanent(errors.New("550 no such user"))}
