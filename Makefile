@@ -8,7 +8,7 @@ export GOFLAGS := -buildvcs=false
 .PHONY: help run test test-unit test-integration test-infra vet tidy-check build demo fuzz tools synth deploy clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 run: ## start the whole service locally on the embedded store (127.0.0.1:8080)
 	@mkdir -p $(BIN)
