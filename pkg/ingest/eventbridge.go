@@ -184,6 +184,49 @@ type job struct {
 	labels     map[string]string
 }
 
+// outcome is what a job status of an AWS service means: a terminal status
+// and the words for the title, or, zero, a state on the way to one.
+type outcome struct {
+	status notify.JobStatus
+	what   string
+}
+
+var (
+	succeeded = outcome{notify.JobSucceeded, "succeeded"}
+	failed    = outcome{notify.JobFailed, "failed"}
+
+	batchOutcomes = map[string]outcome{
+		"SUBMITTED": {}, "PENDING": {}, "RUNNABLE": {}, "STARTING": {}, "RUNNING": {},
+		"SUCCEEDED": succeeded, "FAILED": failed,
+	}
+	statesOutcomes = map[string]outcome{
+		"RUNNING": {}, "PENDING_REDRIVE": {},
+		"SUCCEEDED": succeeded, "FAILED": failed,
+		"TIMED_OUT": {notify.JobFailed, "timed out"}, "ABORTED": {notify.JobFailed, "was aborted"},
+	}
+	codeBuildOutcomes = map[string]outcome{
+		"IN_PROGRESS": {},
+		"SUCCEEDED":   succeeded, "FAILED": failed,
+		"STOPPED": {notify.JobFailed, "was stopped"}, "FAULT": {notify.JobFailed, "faulted"},
+		"TIMED_OUT": {notify.JobFailed, "timed out"},
+	}
+)
+
+// classify sets j's status from its raw status and the service's outcomes:
+// false with a nil error for a state on the way (acknowledged, nothing to
+// send), false with an error for a status the table does not know.
+func (j *job) classify(outcomes map[string]outcome, source string) (bool, error) {
+	o, ok := outcomes[j.rawStatus]
+	if !ok {
+		return false, unsupportedStatus(source, j.rawStatus)
+	}
+	if o.status == "" {
+		return false, nil
+	}
+	j.status, j.what = o.status, o.what
+	return true, nil
+}
+
 // unsupportedStatus reports a status FromEventBridge does not know.
 func unsupportedStatus(source, status string) error {
 	return fmt.Errorf("%w: %s status %q", ErrUnsupported, source, clip(status, 64))
@@ -276,15 +319,8 @@ func batchJob(env *envelope) (*job, bool, error) {
 		return nil, false, notify.Invalid("detail", "a Batch job state change needs status and jobArn or jobId")
 	}
 	j := &job{kind: "AWS Batch job", name: d.JobName, arn: firstOf(d.JobArn, d.JobID), rawStatus: d.Status, reason: d.StatusReason}
-	switch d.Status {
-	case "SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING":
-		return nil, false, nil
-	case "SUCCEEDED":
-		j.status, j.what = notify.JobSucceeded, "succeeded"
-	case "FAILED":
-		j.status, j.what = notify.JobFailed, "failed"
-	default:
-		return nil, false, unsupportedStatus(env.Source, d.Status)
+	if terminal, err := j.classify(batchOutcomes, env.Source); !terminal {
+		return nil, false, err
 	}
 	j.labels = map[string]string{"batch.jobQueue": d.JobQueue}
 	if c := d.Container; c != nil {
@@ -330,19 +366,8 @@ func statesJob(env *envelope) (*job, bool, error) {
 		return nil, false, notify.Invalid("detail", "a Step Functions status change needs status and executionArn")
 	}
 	j := &job{kind: "Step Functions execution", name: d.Name, arn: d.ExecutionArn, rawStatus: d.Status}
-	switch d.Status {
-	case "RUNNING", "PENDING_REDRIVE":
-		return nil, false, nil
-	case "SUCCEEDED":
-		j.status, j.what = notify.JobSucceeded, "succeeded"
-	case "FAILED":
-		j.status, j.what = notify.JobFailed, "failed"
-	case "TIMED_OUT":
-		j.status, j.what = notify.JobFailed, "timed out"
-	case "ABORTED":
-		j.status, j.what = notify.JobFailed, "was aborted"
-	default:
-		return nil, false, unsupportedStatus(env.Source, d.Status)
+	if terminal, err := j.classify(statesOutcomes, env.Source); !terminal {
+		return nil, false, err
 	}
 	var errName, cause string
 	if d.Error != nil {
@@ -397,21 +422,8 @@ func codeBuildJob(env *envelope) (*job, bool, error) {
 		return nil, false, notify.Invalid("detail", "a CodeBuild state change needs build-status and build-id")
 	}
 	j := &job{kind: "CodeBuild build", name: d.ProjectName, arn: d.BuildID, rawStatus: d.BuildStatus}
-	switch d.BuildStatus {
-	case "IN_PROGRESS":
-		return nil, false, nil
-	case "SUCCEEDED":
-		j.status, j.what = notify.JobSucceeded, "succeeded"
-	case "FAILED":
-		j.status, j.what = notify.JobFailed, "failed"
-	case "STOPPED":
-		j.status, j.what = notify.JobFailed, "was stopped"
-	case "FAULT":
-		j.status, j.what = notify.JobFailed, "faulted"
-	case "TIMED_OUT":
-		j.status, j.what = notify.JobFailed, "timed out"
-	default:
-		return nil, false, unsupportedStatus(env.Source, d.BuildStatus)
+	if terminal, err := j.classify(codeBuildOutcomes, env.Source); !terminal {
+		return nil, false, err
 	}
 	j.labels = map[string]string{"codebuild.project": d.ProjectName}
 	if j.status == notify.JobFailed {
