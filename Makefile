@@ -4,8 +4,14 @@ SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/.bin
 export GOFLAGS := -buildvcs=false
+# The Go toolchain that builds, vets and tests everything is pinned by the
+# `toolchain` line of go.mod (the same in infra/ and _tools/): the go command
+# fetches it from the module proxy when the installed Go is older. Some machines
+# set GOTOOLCHAIN=local in their Go installation; this overrides that.
+GO_TOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
+export GOTOOLCHAIN := $(GO_TOOLCHAIN)+auto
 
-.PHONY: help run test test-unit test-integration test-infra vet tidy-check build demo fuzz tools synth deploy clean
+.PHONY: help run test test-unit test-integration test-infra vet tidy-check lint vulncheck build demo fuzz tools synth deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -15,11 +21,24 @@ run: ## start the whole service locally on the embedded store (127.0.0.1:8080)
 	@$(GO) build -o $(BIN)/argo-notify ./functions/local
 	@exec $(BIN)/argo-notify
 
-test: vet tidy-check test-integration fuzz test-infra ## install what the tests need and run them all
+test: vet tidy-check lint vulncheck test-integration fuzz test-infra ## install what the tests need and run them all
 
 vet:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^infra/'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	@test -z "$$($(GOFMT) -l $$(git ls-files '*.go' | grep -v '^infra/'))" || { $(GOFMT) -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+
+# The analysis tools are pinned in _tools/check/go.mod (tool directives):
+# staticcheck, govulncheck and the vulnerability database builder.
+GOFMT = $$($(GO) env GOROOT)/bin/gofmt
+CHECK_TOOLS := $(BIN)/staticcheck $(BIN)/govulncheck
+$(CHECK_TOOLS): _tools/check/go.mod _tools/check/go.sum
+	@mkdir -p $(BIN) && $(GO) -C _tools/check build -o $(BIN)/ honnef.co/go/tools/cmd/staticcheck golang.org/x/vuln/cmd/govulncheck
+
+lint: $(CHECK_TOOLS) ## staticcheck on every package, tests included; any finding fails
+	$(BIN)/staticcheck ./...
+
+vulncheck: ## govulncheck against the pinned offline database; fails when our code calls a known vulnerability
+	@ARGO_NOTIFY_BIN=$(BIN) _tools/check/vulncheck.sh
 
 tidy-check: ## go mod tidy must leave no diff (root module; infra is checked by test-infra)
 	$(GO) mod tidy -diff
@@ -100,6 +119,7 @@ build: ## build the three Lambda bootstrap binaries (linux/arm64) into .bin/lamb
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BIN)/lambda/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
 	@ls -l $(BIN)/lambda/*/bootstrap | awk '{printf "%s\t%.1f MB\n", $$NF, $$5/1048576}'
+	@$(GO) version $(BIN)/lambda/*/bootstrap | grep -v ": $(GO_TOOLCHAIN)$$" && { echo "build: not built with the pinned $(GO_TOOLCHAIN)"; exit 1; } || echo "built with $(GO_TOOLCHAIN)"
 ### END build section
 
 demo: ## sign and post the sample events in events/ to a running `make run`

@@ -2,6 +2,8 @@ module github.com/argoproj-labs/argo-notify/_tools
 
 go 1.26.6
 
+toolchain go1.26.11
+
 tool (
 	github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 	github.com/axllent/mailpit

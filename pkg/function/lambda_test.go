@@ -55,18 +55,6 @@ func signed(t *testing.T, fixturePath, secret, sig string) []byte {
 	return out
 }
 
-// withBody returns an API Gateway request fixture with its body replaced.
-func withBody(t *testing.T, fixturePath, body string) []byte {
-	t.Helper()
-	var req map[string]any
-	if err := json.Unmarshal(fixture(t, fixturePath), &req); err != nil {
-		t.Fatal(err)
-	}
-	req["body"] = body
-	out, _ := json.Marshal(req)
-	return out
-}
-
 // receiveAll receives from the queue until want messages arrived or a few
 // seconds passed, and returns them as the records of a Lambda SQS event,
 // as the event source mapping would build it.

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -69,7 +70,7 @@ func open(path string, timeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: the file is locked by another process (is argo-notify already running?): %w", path, err)
 	}
 	if err != nil {
