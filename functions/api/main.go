@@ -1,5 +1,5 @@
 // Command api is the api Lambda function: the admin REST API behind API Gateway HTTP API (payload format 2.0). Configuration
-// comes from the ARGO_NOTIFY_* environment variables (see pkg/function);
+// comes from the ARGO_NOTIFY_* environment variables (see pkg/awslambda);
 // AWS endpoints and credentials from the SDK's own.
 package main
 
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/argoproj-labs/argo-notify/pkg/function"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
 )
 
 func main() {
@@ -21,7 +21,7 @@ func main() {
 		logger.Error("api: load AWS configuration", "err", err.Error())
 		os.Exit(1)
 	}
-	h, err := function.NewAPI(function.ConfigFromEnv(os.Getenv), function.NewClients(awsCfg), function.Options{Logger: logger})
+	h, err := awslambda.NewAPI(awslambda.ConfigFromEnv(os.Getenv), awslambda.NewClients(awsCfg), awslambda.Options{Logger: logger})
 	if err != nil {
 		logger.Error("api: start", "err", err.Error())
 		os.Exit(1)

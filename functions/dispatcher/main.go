@@ -1,5 +1,5 @@
 // Command dispatcher is the dispatcher Lambda function: SQS batches of events, matched and delivered by email and Slack, with partial batch failures. Configuration
-// comes from the ARGO_NOTIFY_* environment variables (see pkg/function);
+// comes from the ARGO_NOTIFY_* environment variables (see pkg/awslambda);
 // AWS endpoints and credentials from the SDK's own.
 package main
 
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/argoproj-labs/argo-notify/pkg/function"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
 )
 
 func main() {
@@ -21,7 +21,7 @@ func main() {
 		logger.Error("dispatcher: load AWS configuration", "err", err.Error())
 		os.Exit(1)
 	}
-	h, err := function.NewDispatcher(function.ConfigFromEnv(os.Getenv), function.NewClients(awsCfg), function.Options{Logger: logger})
+	h, err := awslambda.NewDispatcher(awslambda.ConfigFromEnv(os.Getenv), awslambda.NewClients(awsCfg), awslambda.Options{Logger: logger})
 	if err != nil {
 		logger.Error("dispatcher: start", "err", err.Error())
 		os.Exit(1)

@@ -1,5 +1,5 @@
 // Command ingest is the ingest Lambda function: signed events from API Gateway and job state changes from EventBridge, onto SQS. Configuration
-// comes from the ARGO_NOTIFY_* environment variables (see pkg/function);
+// comes from the ARGO_NOTIFY_* environment variables (see pkg/awslambda);
 // AWS endpoints and credentials from the SDK's own.
 package main
 
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/argoproj-labs/argo-notify/pkg/function"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
 )
 
 func main() {
@@ -21,7 +21,7 @@ func main() {
 		logger.Error("ingest: load AWS configuration", "err", err.Error())
 		os.Exit(1)
 	}
-	h, err := function.NewIngest(function.ConfigFromEnv(os.Getenv), function.NewClients(awsCfg), function.Options{Logger: logger})
+	h, err := awslambda.NewIngest(awslambda.ConfigFromEnv(os.Getenv), awslambda.NewClients(awsCfg), awslambda.Options{Logger: logger})
 	if err != nil {
 		logger.Error("ingest: start", "err", err.Error())
 		os.Exit(1)

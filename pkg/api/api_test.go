@@ -20,7 +20,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
-	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
+	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/openapi.json from the code")
@@ -309,14 +309,14 @@ func TestHealthz(t *testing.T) {
 
 // failingStore fails every GetRule with an error that is not a
 // notify.Error, as a broken disk would.
-type failingStore struct{ *embedded.Store }
+type failingStore struct{ *bolt.Store }
 
 func (failingStore) GetRule(context.Context, string) (*notify.Rule, error) {
 	return nil, errors.New("read /var/secret/path: input/output error")
 }
 
 func TestInternalErrorsAreHidden(t *testing.T) {
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "db"))
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
-	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
+	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
 const benchRules = 10_000
@@ -38,7 +38,7 @@ var (
 
 // benchStore returns a store holding benchRules rules and two users, copied
 // from a template built once per test binary.
-func benchStore(b *testing.B) *embedded.Store {
+func benchStore(b *testing.B) *bolt.Store {
 	b.Helper()
 	templateOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "argo-notify-bench")
@@ -60,7 +60,7 @@ func benchStore(b *testing.B) *embedded.Store {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	st, err := embedded.Open(path)
+	st, err := bolt.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func benchStore(b *testing.B) *embedded.Store {
 
 func buildTemplate(path string) error {
 	ctx := context.Background()
-	st, err := embedded.Open(path)
+	st, err := bolt.Open(path)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
-	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
+	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
 const token = "test-admin-token"
@@ -27,7 +27,7 @@ const token = "test-admin-token"
 type env struct {
 	t     testing.TB
 	h     http.Handler
-	store *embedded.Store
+	store *bolt.Store
 	logs  *bytes.Buffer
 
 	// The fakes behind the optional routes (fakes_test.go).
@@ -39,7 +39,7 @@ type env struct {
 
 func newEnv(t testing.TB, opts ...func(*api.Config)) *env {
 	t.Helper()
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "argo-notify.db"))
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "argo-notify.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -47,7 +47,7 @@ func newEnv(t testing.TB, opts ...func(*api.Config)) *env {
 	return newEnvWith(t, st, token, opts...)
 }
 
-func newEnvWith(t testing.TB, st *embedded.Store, adminToken string, opts ...func(*api.Config)) *env {
+func newEnvWith(t testing.TB, st *bolt.Store, adminToken string, opts ...func(*api.Config)) *env {
 	var tick, id atomic.Int64
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	logs := new(bytes.Buffer)

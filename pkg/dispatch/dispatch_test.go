@@ -18,7 +18,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
-	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
+	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
 var ctx = context.Background()
@@ -131,7 +131,7 @@ func (h hidingDirectory) GetUser(ctx context.Context, id string) (*notify.User, 
 const channel = "C0123456789"
 
 type fixture struct {
-	st           *embedded.Store
+	st           *bolt.Store
 	clk          *clock
 	email, slack *fakeSender
 	router       *fakeRouter
@@ -140,7 +140,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	t.Helper()
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "db"))
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
-	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
+	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
 // ShutdownTimeout bounds how long in-flight requests may take to finish
@@ -27,7 +27,7 @@ const ShutdownTimeout = 10 * time.Second
 type Env struct {
 	Config  Config // AdminToken and IngestSecret are resolved (never empty)
 	DataDir string // absolute
-	Store   *embedded.Store
+	Store   *bolt.Store
 	Queue   *qlocal.Queue // the durable queue of accepted events
 	Logger  *slog.Logger
 }
@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 	}
 	cfg.AdminToken, cfg.IngestSecret = token.value, ingest.value
 
-	st, err := embedded.Open(filepath.Join(dataDir, StoreFile))
+	st, err := bolt.Open(filepath.Join(dataDir, StoreFile))
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/send/console"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
-	"github.com/argoproj-labs/argo-notify/pkg/store/embedded"
+	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
 // Tuning of the local pipeline.
@@ -47,7 +47,7 @@ type pipeline struct {
 // openPipeline opens the queue in dataDir and builds the router and the
 // dispatcher on st. Email goes to the connected SMTP server, else to
 // console (the start-up output). Close the queue after the consumer stops.
-func openPipeline(cfg Config, dataDir string, st *embedded.Store, consoleOut io.Writer, log *slog.Logger) (*pipeline, error) {
+func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writer, log *slog.Logger) (*pipeline, error) {
 	smtpOpts, err := smtpOptions(cfg.SMTPCAFile)
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func smtpOptions(caFile string) ([]smtp.Option, error) {
 
 // apiConfig is the API's configuration in local mode: the embedded store,
 // and the pipeline behind ingest, dry runs and dead letters.
-func (p *pipeline) apiConfig(cfg Config, st *embedded.Store, log *slog.Logger) api.Config {
+func (p *pipeline) apiConfig(cfg Config, st *bolt.Store, log *slog.Logger) api.Config {
 	secrets := []string{cfg.IngestSecret}
 	return api.Config{
 		Store:         st,

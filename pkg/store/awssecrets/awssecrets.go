@@ -1,11 +1,11 @@
-// Package secrets keeps write-only secrets (SMTP passwords, Slack tokens) in
+// Package awssecrets keeps write-only secrets (SMTP passwords, Slack tokens) in
 // AWS Secrets Manager. It implements store.Secrets: the table keeps only the
 // ARN that PutSecret returns.
 //
 // Secret values never appear in errors or logs. The package imports the
 // domain (pkg/notify, pkg/store) and the AWS SDK; it must not import other
 // adapters.
-package secrets
+package awssecrets
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package embedded
+package bolt
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -29,7 +29,7 @@ const (
 )
 
 // setRefs records (add) or forgets the users and groups rule r names.
-func setRefs(tx *bolt.Tx, r *notify.Rule, add bool) error {
+func setRefs(tx *bbolt.Tx, r *notify.Rule, add bool) error {
 	b := tx.Bucket(bRefs)
 	for _, l := range []struct {
 		kind string
@@ -52,7 +52,7 @@ func setRefs(tx *bolt.Tx, r *notify.Rule, add bool) error {
 }
 
 // refsTo returns the ids of the rules that name the user or group id, sorted.
-func refsTo(tx *bolt.Tx, kind, id string) []string {
+func refsTo(tx *bbolt.Tx, kind, id string) []string {
 	prefix := cat(kind, id, "")
 	var out []string
 	c := tx.Bucket(bRefs).Cursor()
@@ -64,7 +64,7 @@ func refsTo(tx *bolt.Tx, kind, id string) []string {
 
 // CreateRule stores a new rule; EConflict if its id or name is taken.
 func (s *Store) CreateRule(ctx context.Context, r *notify.Rule) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if err := rules.insert(tx, r); err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (s *Store) CreateRule(ctx context.Context, r *notify.Rule) error {
 // GetRule returns the rule with the id or ENotFound.
 func (s *Store) GetRule(ctx context.Context, id string) (*notify.Rule, error) {
 	var r *notify.Rule
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		r, _, err = rules.get(tx, id)
 		return err
@@ -95,7 +95,7 @@ func (s *Store) ListRules(ctx context.Context, f store.RuleFilter) ([]*notify.Ru
 		out  []*notify.Rule
 		next string
 	)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		out, next, err = rules.page(tx, f.Page, keep)
 		return err
@@ -105,7 +105,7 @@ func (s *Store) ListRules(ctx context.Context, f store.RuleFilter) ([]*notify.Ru
 
 // UpdateRule replaces the rule whose stored version is r.Version-1.
 func (s *Store) UpdateRule(ctx context.Context, r *notify.Rule) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, key, err := rules.get(tx, r.ID)
 		if err != nil {
 			return err
@@ -117,7 +117,7 @@ func (s *Store) UpdateRule(ctx context.Context, r *notify.Rule) error {
 	})
 }
 
-func replaceRule(tx *bolt.Tx, old *notify.Rule, key []byte, r *notify.Rule) error {
+func replaceRule(tx *bbolt.Tx, old *notify.Rule, key []byte, r *notify.Rule) error {
 	if err := rules.replace(tx, old, key, r); err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func replaceRule(tx *bolt.Tx, old *notify.Rule, key []byte, r *notify.Rule) erro
 
 // DeleteRule removes a rule (any version if version is 0).
 func (s *Store) DeleteRule(ctx context.Context, id string, version int64) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, _, err := rules.get(tx, id)
 		if err != nil {
 			return err
@@ -147,7 +147,7 @@ func (s *Store) DeleteRule(ctx context.Context, id string, version int64) error 
 // AllRules returns every rule, oldest first.
 func (s *Store) AllRules(ctx context.Context) ([]*notify.Rule, error) {
 	var out []*notify.Rule
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		out, err = rules.all(tx)
 		return err

@@ -1,4 +1,4 @@
-package secrets
+package awssecrets
 
 // Integration tests on kumo (see /work/notes/peers.md): they skip unless
 // ARGO_NOTIFY_INTEGRATION=1 and fail if it is set and kumo does not answer.

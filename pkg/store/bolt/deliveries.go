@@ -1,4 +1,4 @@
-package embedded
+package bolt
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -33,7 +33,7 @@ func deliveryIndexes(d *notify.Delivery) (buckets, keys [][]byte) {
 	return buckets, keys
 }
 
-func indexDelivery(tx *bolt.Tx, d *notify.Delivery, add bool) error {
+func indexDelivery(tx *bbolt.Tx, d *notify.Delivery, add bool) error {
 	buckets, keys := deliveryIndexes(d)
 	for i, b := range buckets {
 		var err error
@@ -49,7 +49,7 @@ func indexDelivery(tx *bolt.Tx, d *notify.Delivery, add bool) error {
 	return nil
 }
 
-func getDelivery(tx *bolt.Tx, id string) (*notify.Delivery, error) {
+func getDelivery(tx *bbolt.Tx, id string) (*notify.Delivery, error) {
 	b := tx.Bucket(bDeliveries).Get([]byte(id))
 	if b == nil {
 		return nil, notFound("delivery", id)
@@ -61,7 +61,7 @@ func getDelivery(tx *bolt.Tx, id string) (*notify.Delivery, error) {
 	return d, nil
 }
 
-func putDelivery(tx *bolt.Tx, d *notify.Delivery) error {
+func putDelivery(tx *bbolt.Tx, d *notify.Delivery) error {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode delivery %q: %w", d.ID, err)
@@ -81,7 +81,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.
 	)
 	// Most repeated claims find the delivery: answer them without a write
 	// transaction (and its fsync). The write below checks again.
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		old, err := getDelivery(tx, d.ID)
 		if err == nil {
 			out = old
@@ -94,7 +94,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.
 	if out != nil {
 		return out, false, nil
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		old, err := getDelivery(tx, d.ID)
 		if err == nil {
 			out, won = old, false
@@ -117,7 +117,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.
 
 // UpdateDelivery replaces the delivery whose stored version is d.Version-1.
 func (s *Store) UpdateDelivery(ctx context.Context, d *notify.Delivery) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, err := getDelivery(tx, d.ID)
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *notify.Delivery) error {
 // GetDelivery returns the delivery with the id or ENotFound.
 func (s *Store) GetDelivery(ctx context.Context, id string) (*notify.Delivery, error) {
 	var d *notify.Delivery
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		d, err = getDelivery(tx, id)
 		return err
@@ -176,7 +176,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 		out  []*notify.Delivery
 		next string
 	)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucket).Cursor()
 		// Start at the greatest key below the bound: the cursor's key, or
 		// the end of the prefix's range.

@@ -1,4 +1,4 @@
-package function_test
+package awslambda_test
 
 import (
 	"context"
@@ -18,17 +18,17 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/argoproj-labs/argo-notify/pkg/function"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 )
 
 // fakeSQS records SendMessageBatch calls (sqs.BatchSender, our interface);
 // the other calls are not used by ingest.
 type fakeSQS struct {
-	function.SQS // nil: any other call panics
-	mu           sync.Mutex
-	bodies       []string
-	fail         error
+	awslambda.SQS // nil: any other call panics
+	mu            sync.Mutex
+	bodies        []string
+	fail          error
 }
 
 func (f *fakeSQS) SendMessageBatch(ctx context.Context, in *awssqs.SendMessageBatchInput, _ ...func(*awssqs.Options)) (*awssqs.SendMessageBatchOutput, error) {
@@ -69,36 +69,36 @@ func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSe
 
 func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{
-		function.EnvTable:           " notify ",
-		function.EnvQueueURL:        "http://q",
-		function.EnvIngestSecretARN: "arn:secret",
-		function.EnvSlackAPIURL:     "https://slack.example/api/",
+		awslambda.EnvTable:           " notify ",
+		awslambda.EnvQueueURL:        "http://q",
+		awslambda.EnvIngestSecretARN: "arn:secret",
+		awslambda.EnvSlackAPIURL:     "https://slack.example/api/",
 	}
-	got := function.ConfigFromEnv(func(k string) string { return env[k] })
-	want := function.Config{Table: "notify", QueueURL: "http://q", IngestSecretARN: "arn:secret", SlackAPIURL: "https://slack.example/api/"}
+	got := awslambda.ConfigFromEnv(func(k string) string { return env[k] })
+	want := awslambda.Config{Table: "notify", QueueURL: "http://q", IngestSecretARN: "arn:secret", SlackAPIURL: "https://slack.example/api/"}
 	if got != want {
 		t.Errorf("ConfigFromEnv = %+v, want %+v", got, want)
 	}
 }
 
 func TestConstructorsCheckConfig(t *testing.T) {
-	full := function.Config{Table: "t", QueueURL: "http://q", IngestSecretARN: "arn", EmailFrom: "notify@example.com"}
+	full := awslambda.Config{Table: "t", QueueURL: "http://q", IngestSecretARN: "arn", EmailFrom: "notify@example.com"}
 	tests := []struct {
 		name    string
-		build   func(function.Config) error
-		mutate  func(*function.Config)
+		build   func(awslambda.Config) error
+		mutate  func(*awslambda.Config)
 		wantErr []string // substrings; nil: no error
 	}{
-		{"api ok", newAPI, func(*function.Config) {}, nil},
-		{"api without table", newAPI, func(c *function.Config) { c.Table = "" }, []string{"api function", function.EnvTable}},
-		{"api bad Slack URL", newAPI, func(c *function.Config) { c.SlackAPIURL = "slack.com/api" }, []string{function.EnvSlackAPIURL}},
-		{"ingest ok without table", newIngest, func(c *function.Config) { c.Table = "" }, nil},
-		{"ingest without queue and secret", newIngest, func(c *function.Config) { c.QueueURL, c.IngestSecretARN = "", "" },
-			[]string{"ingest function", function.EnvQueueURL, function.EnvIngestSecretARN}},
-		{"dispatcher ok", newDispatcher, func(*function.Config) {}, nil},
-		{"dispatcher ok without SES sender", newDispatcher, func(c *function.Config) { c.EmailFrom = "" }, nil},
-		{"dispatcher without queue", newDispatcher, func(c *function.Config) { c.QueueURL = "" }, []string{"dispatcher function", function.EnvQueueURL}},
-		{"dispatcher bad sender", newDispatcher, func(c *function.Config) { c.EmailFrom = "not an address" }, []string{"from"}},
+		{"api ok", newAPI, func(*awslambda.Config) {}, nil},
+		{"api without table", newAPI, func(c *awslambda.Config) { c.Table = "" }, []string{"api function", awslambda.EnvTable}},
+		{"api bad Slack URL", newAPI, func(c *awslambda.Config) { c.SlackAPIURL = "slack.com/api" }, []string{awslambda.EnvSlackAPIURL}},
+		{"ingest ok without table", newIngest, func(c *awslambda.Config) { c.Table = "" }, nil},
+		{"ingest without queue and secret", newIngest, func(c *awslambda.Config) { c.QueueURL, c.IngestSecretARN = "", "" },
+			[]string{"ingest function", awslambda.EnvQueueURL, awslambda.EnvIngestSecretARN}},
+		{"dispatcher ok", newDispatcher, func(*awslambda.Config) {}, nil},
+		{"dispatcher ok without SES sender", newDispatcher, func(c *awslambda.Config) { c.EmailFrom = "" }, nil},
+		{"dispatcher without queue", newDispatcher, func(c *awslambda.Config) { c.QueueURL = "" }, []string{"dispatcher function", awslambda.EnvQueueURL}},
+		{"dispatcher bad sender", newDispatcher, func(c *awslambda.Config) { c.EmailFrom = "not an address" }, []string{"from"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,18 +123,18 @@ func TestConstructorsCheckConfig(t *testing.T) {
 	}
 }
 
-func newAPI(c function.Config) error {
-	_, err := function.NewAPI(c, function.Clients{}, function.Options{Logger: slog.New(slog.DiscardHandler)})
+func newAPI(c awslambda.Config) error {
+	_, err := awslambda.NewAPI(c, awslambda.Clients{}, awslambda.Options{Logger: slog.New(slog.DiscardHandler)})
 	return err
 }
 
-func newIngest(c function.Config) error {
-	_, err := function.NewIngest(c, function.Clients{}, function.Options{Logger: slog.New(slog.DiscardHandler)})
+func newIngest(c awslambda.Config) error {
+	_, err := awslambda.NewIngest(c, awslambda.Clients{}, awslambda.Options{Logger: slog.New(slog.DiscardHandler)})
 	return err
 }
 
-func newDispatcher(c function.Config) error {
-	_, err := function.NewDispatcher(c, function.Clients{}, function.Options{Logger: slog.New(slog.DiscardHandler)})
+func newDispatcher(c awslambda.Config) error {
+	_, err := awslambda.NewDispatcher(c, awslambda.Clients{}, awslambda.Options{Logger: slog.New(slog.DiscardHandler)})
 	return err
 }
 
@@ -184,9 +184,9 @@ func TestIngestHandle(t *testing.T) {
 			if tt.queueFails {
 				q.fail = errors.New("connection refused")
 			}
-			h, err := function.NewIngest(function.Config{QueueURL: "http://q", IngestSecretARN: "arn:ingest"},
-				function.Clients{SQS: q, SecretsManager: &fakeSecrets{arn: "arn:ingest", value: secret + "\n"}},
-				function.Options{Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+			h, err := awslambda.NewIngest(awslambda.Config{QueueURL: "http://q", IngestSecretARN: "arn:ingest"},
+				awslambda.Clients{SQS: q, SecretsManager: &fakeSecrets{arn: "arn:ingest", value: secret + "\n"}},
+				awslambda.Options{Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				t.Fatal(err)
 			}

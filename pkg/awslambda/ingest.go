@@ -1,4 +1,4 @@
-package function
+package awslambda
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
+	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
-	"github.com/argoproj-labs/argo-notify/pkg/store/secrets"
 )
 
 // IngestPath is the one route the ingest function serves over HTTP.
@@ -47,7 +47,7 @@ func NewIngest(cfg Config, c Clients, opts Options) (*Ingest, error) {
 		return nil, err
 	}
 	producer := sqsqueue.NewProducer(c.SQS, cfg.QueueURL)
-	sec := secrets.New(c.SecretsManager, secrets.Config{})
+	sec := awssecrets.New(c.SecretsManager, awssecrets.Config{})
 	arn := cfg.IngestSecretARN
 	h := api.New(api.Config{
 		// The ingest route reads no store; this function has no table

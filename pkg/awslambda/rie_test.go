@@ -1,4 +1,4 @@
-package function_test
+package awslambda_test
 
 // Helpers of the integration tests: the Lambda binaries built for the host,
 // run under the AWS Lambda Runtime Interface Emulator, against kumo (see
@@ -87,7 +87,7 @@ func bootstrap(t *testing.T, name string) string {
 		}
 		binaries.dir = dir
 		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", dir+string(os.PathSeparator),
-			"./functions/api", "./functions/ingest", "./functions/dispatcher", "./pkg/function/testdata/hello")
+			"./functions/api", "./functions/ingest", "./functions/dispatcher", "./pkg/awslambda/testdata/hello")
 		cmd.Dir = repoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 		if out, err := cmd.CombinedOutput(); err != nil {

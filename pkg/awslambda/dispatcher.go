@@ -1,4 +1,4 @@
-package function
+package awslambda
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/send/ses"
+	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
-	"github.com/argoproj-labs/argo-notify/pkg/store/secrets"
 )
 
 // RuleCacheTTL is how long a warm dispatcher reuses the rules it read: a
@@ -55,7 +55,7 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 	st := dynamo.New(c.DynamoDB, cfg.Table)
 	rc := route.Config{
 		Integrations: st,
-		Secrets:      secrets.New(c.SecretsManager, secrets.Config{Prefix: cfg.SecretPrefix}),
+		Secrets:      awssecrets.New(c.SecretsManager, awssecrets.Config{Prefix: cfg.SecretPrefix}),
 		SlackAPIURL:  cfg.SlackAPIURL,
 		ReadTTL:      IntegrationReadTTL,
 		Now:          opts.Now,

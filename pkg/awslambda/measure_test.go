@@ -1,4 +1,4 @@
-package function_test
+package awslambda_test
 
 // Measurements for the closing note, run with the integration
 // tests: invoke times under the Runtime Interface Emulator next to a
@@ -27,7 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/argoproj-labs/argo-notify/pkg/function"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 )
 
@@ -52,10 +52,10 @@ func TestInvokeTimes(t *testing.T) {
 	table, queueURL := c.newTable(t), c.newQueue(t)
 	secret := "measure-" + tg
 	env := map[string]string{
-		function.EnvTable:           table,
-		function.EnvQueueURL:        queueURL,
-		function.EnvIngestSecretARN: c.newSecret(t, secret),
-		function.EnvEmailFrom:       "notify-" + tg + "@example.com",
+		awslambda.EnvTable:           table,
+		awslambda.EnvQueueURL:        queueURL,
+		awslambda.EnvIngestSecretARN: c.newSecret(t, secret),
+		awslambda.EnvEmailFrom:       "notify-" + tg + "@example.com",
 	}
 	// One rule, so each dispatched event sends one mail through SES.
 	apiFn := startRIE(t, bootstrap(t, "api"), env)
@@ -87,7 +87,7 @@ func TestInvokeTimes(t *testing.T) {
 		}},
 		{"ingest", fixture(t, "eventbridge/batch-running.ignored.json"), func() []byte {
 			b := event()
-			return apigw("POST", function.IngestPath, b, map[string]string{"x-argo-signature": ingest.Sign(secret, []byte(b), time.Now())})
+			return apigw("POST", awslambda.IngestPath, b, map[string]string{"x-argo-signature": ingest.Sign(secret, []byte(b), time.Now())})
 		}, func(t *testing.T, out json.RawMessage) {
 			if r := decodeAPI(t, out); r.StatusCode != http.StatusAccepted {
 				t.Fatalf("POST /v1/events: %s", r)
@@ -208,16 +208,16 @@ func TestDispatcherDynamoDBCalls(t *testing.T) {
 	table, queueURL := c.newTable(t), c.newQueue(t)
 	prefix := "argo-notify-test/" + tg + "/"
 	slack := newSlackServer(t)
-	cfg := function.Config{Table: table, QueueURL: queueURL, EmailFrom: "notify-" + tg + "@example.com",
+	cfg := awslambda.Config{Table: table, QueueURL: queueURL, EmailFrom: "notify-" + tg + "@example.com",
 		SecretPrefix: prefix, SlackAPIURL: slack.URL + "/"}
-	quiet := function.Options{Logger: slog.New(slog.DiscardHandler)}
+	quiet := awslambda.Options{Logger: slog.New(slog.DiscardHandler)}
 
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := function.Clients{DynamoDB: c.ddb, SQS: c.sqs, SES: sesv2.NewFromConfig(awsCfg), SecretsManager: c.sm}
-	admin, err := function.NewAPI(cfg, clients, quiet)
+	clients := awslambda.Clients{DynamoDB: c.ddb, SQS: c.sqs, SES: sesv2.NewFromConfig(awsCfg), SecretsManager: c.sm}
+	admin, err := awslambda.NewAPI(cfg, clients, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestDispatcherDynamoDBCalls(t *testing.T) {
 	}
 	connectSlack(t, c, table, prefix)
 
-	d, err := function.NewDispatcher(cfg, clients, quiet)
+	d, err := awslambda.NewDispatcher(cfg, clients, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

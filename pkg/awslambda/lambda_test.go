@@ -1,4 +1,4 @@
-package function_test
+package awslambda_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/argoproj-labs/argo-notify/pkg/function"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 )
 
@@ -121,7 +121,7 @@ func TestAPIFunction(t *testing.T) {
 	c := newAWS(t)
 	table, queueURL, dlqURL := c.newTable(t), c.newQueue(t), c.newQueue(t)
 	fn := startRIE(t, bootstrap(t, "api"), map[string]string{
-		function.EnvTable: table, function.EnvQueueURL: queueURL, function.EnvDLQURL: dlqURL,
+		awslambda.EnvTable: table, awslambda.EnvQueueURL: queueURL, awslambda.EnvDLQURL: dlqURL,
 	})
 
 	created := decodeAPI(t, first(fn.invoke(t, fixture(t, "apigw/create-rule.json"))))
@@ -189,8 +189,8 @@ func TestIngestFunction(t *testing.T) {
 	queueURL := c.newQueue(t)
 	secret := "ingest-" + tag() + "-secret"
 	fn := startRIE(t, bootstrap(t, "ingest"), map[string]string{
-		function.EnvQueueURL:        queueURL,
-		function.EnvIngestSecretARN: c.newSecret(t, secret),
+		awslambda.EnvQueueURL:        queueURL,
+		awslambda.EnvIngestSecretARN: c.newSecret(t, secret),
 	})
 
 	t.Run("signed request", func(t *testing.T) {
@@ -264,9 +264,9 @@ func TestDispatcherFunction(t *testing.T) {
 	integration(t)
 	c := newAWS(t)
 	fn := startRIE(t, bootstrap(t, "dispatcher"), map[string]string{
-		function.EnvTable:     c.newTable(t),
-		function.EnvQueueURL:  c.newQueue(t),
-		function.EnvEmailFrom: "notify@example.com",
+		awslambda.EnvTable:     c.newTable(t),
+		awslambda.EnvQueueURL:  c.newQueue(t),
+		awslambda.EnvEmailFrom: "notify@example.com",
 	})
 	out := first(fn.invoke(t, fixture(t, "sqs/batch-with-poison.json")))
 	var resp events.SQSEventResponse

@@ -1,4 +1,4 @@
-// Package function assembles argo-notify's AWS mode: the configuration the
+// Package awslambda assembles argo-notify's AWS mode: the configuration the
 // stack passes in environment variables, the adapters (DynamoDB store,
 // Secrets Manager, SQS, SES) on the SDK clients that main builds, and the
 // handlers of the three Lambda functions — api, ingest and dispatcher. The
@@ -9,7 +9,7 @@
 // It reads no environment and builds no SDK client itself: endpoints (for
 // emulators too) come from the SDK's own AWS_ENDPOINT_URL variables, which
 // config.LoadDefaultConfig in main honours.
-package function
+package awslambda
 
 import (
 	"fmt"
@@ -27,8 +27,8 @@ import (
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/send/ses"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
+	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
-	"github.com/argoproj-labs/argo-notify/pkg/store/secrets"
 )
 
 // Environment variables of AWS mode, set on every function by the CDK stack
@@ -127,10 +127,10 @@ type SQS interface {
 // config.LoadDefaultConfig. A function uses only the ones it needs; the
 // others may be nil.
 type Clients struct {
-	DynamoDB       dynamo.API     // *dynamodb.Client: api, dispatcher
-	SQS            SQS            // *sqs.Client: all three
-	SES            ses.Client     // *sesv2.Client: dispatcher
-	SecretsManager secrets.Client // *secretsmanager.Client: all three
+	DynamoDB       dynamo.API        // *dynamodb.Client: api, dispatcher
+	SQS            SQS               // *sqs.Client: all three
+	SES            ses.Client        // *sesv2.Client: dispatcher
+	SecretsManager awssecrets.Client // *secretsmanager.Client: all three
 }
 
 // NewClients builds, from one AWS configuration (config.LoadDefaultConfig

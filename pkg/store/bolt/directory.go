@@ -1,4 +1,4 @@
-package embedded
+package bolt
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -35,13 +35,13 @@ var groups = &table[notify.Group]{
 
 // CreateUser stores a new user; EConflict if the id or email is taken.
 func (s *Store) CreateUser(ctx context.Context, u *notify.User) error {
-	return s.update(ctx, func(tx *bolt.Tx) error { return users.insert(tx, u) })
+	return s.update(ctx, func(tx *bbolt.Tx) error { return users.insert(tx, u) })
 }
 
 // GetUser returns the user with the id or ENotFound.
 func (s *Store) GetUser(ctx context.Context, id string) (*notify.User, error) {
 	var u *notify.User
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		u, _, err = users.get(tx, id)
 		return err
@@ -55,7 +55,7 @@ func (s *Store) ListUsers(ctx context.Context, p store.Page) ([]*notify.User, st
 		out  []*notify.User
 		next string
 	)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		out, next, err = users.page(tx, p, nil)
 		return err
@@ -65,7 +65,7 @@ func (s *Store) ListUsers(ctx context.Context, p store.Page) ([]*notify.User, st
 
 // UpdateUser replaces the user whose stored version is u.Version-1.
 func (s *Store) UpdateUser(ctx context.Context, u *notify.User) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, key, err := users.get(tx, u.ID)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *notify.User) error {
 // of every group it is in (each such group gets a new version). EInUse if a
 // rule names the user.
 func (s *Store) DeleteUser(ctx context.Context, id string, version int64) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, _, err := users.get(tx, id)
 		if err != nil {
 			return err
@@ -125,7 +125,7 @@ func inUse(kind, id string, refs []string) error {
 }
 
 // checkMembers returns EInvalid naming every member that is not a user.
-func checkMembers(tx *bolt.Tx, g *notify.Group) error {
+func checkMembers(tx *bbolt.Tx, g *notify.Group) error {
 	var fields []notify.FieldError
 	for i, m := range g.Members {
 		if !users.exists(tx, m) {
@@ -141,7 +141,7 @@ func checkMembers(tx *bolt.Tx, g *notify.Group) error {
 // CreateGroup stores a new group; EConflict if the id or name is taken,
 // EInvalid if a member is not a user.
 func (s *Store) CreateGroup(ctx context.Context, g *notify.Group) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if err := checkMembers(tx, g); err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *notify.Group) error {
 // GetGroup returns the group with the id or ENotFound.
 func (s *Store) GetGroup(ctx context.Context, id string) (*notify.Group, error) {
 	var g *notify.Group
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		g, _, err = groups.get(tx, id)
 		return err
@@ -166,7 +166,7 @@ func (s *Store) ListGroups(ctx context.Context, p store.Page) ([]*notify.Group, 
 		out  []*notify.Group
 		next string
 	)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		out, next, err = groups.page(tx, p, nil)
 		return err
@@ -176,7 +176,7 @@ func (s *Store) ListGroups(ctx context.Context, p store.Page) ([]*notify.Group, 
 
 // UpdateGroup replaces the group whose stored version is g.Version-1.
 func (s *Store) UpdateGroup(ctx context.Context, g *notify.Group) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, key, err := groups.get(tx, g.ID)
 		if err != nil {
 			return err
@@ -194,7 +194,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *notify.Group) error {
 // DeleteGroup removes a group (any version if version is 0); EInUse if a
 // rule names it.
 func (s *Store) DeleteGroup(ctx context.Context, id string, version int64) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, _, err := groups.get(tx, id)
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, version int64) error
 
 // ReplaceDirectory makes the directory exactly d in one transaction.
 func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune bool, now time.Time) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if err := d.Check(); err != nil {
 			return err
 		}
@@ -279,7 +279,7 @@ func groupSame(a, b *notify.Group) bool {
 }
 
 // replaceAll makes table t hold exactly want, given its current content cur.
-func replaceAll[T any](tx *bolt.Tx, t *table[T], cur []*T, want []T, now time.Time,
+func replaceAll[T any](tx *bbolt.Tx, t *table[T], cur []*T, want []T, now time.Time,
 	same func(a, b *T) bool, stamp func(v *T, version int64, created, updated time.Time)) error {
 	old := make(map[string]*T, len(cur))
 	for _, v := range cur {
@@ -314,7 +314,7 @@ func replaceAll[T any](tx *bolt.Tx, t *table[T], cur []*T, want []T, now time.Ti
 }
 
 // pruneRule removes the gone users and groups from rule id's recipients.
-func pruneRule(tx *bolt.Tx, id string, goneUsers, goneGroups map[string]bool, now time.Time) error {
+func pruneRule(tx *bbolt.Tx, id string, goneUsers, goneGroups map[string]bool, now time.Time) error {
 	old, key, err := rules.get(tx, id)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package function_test
+package awslambda_test
 
 import (
 	"context"
@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/argoproj-labs/argo-notify/pkg/function"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
-	"github.com/argoproj-labs/argo-notify/pkg/store/secrets"
 )
 
 // apigw builds an API Gateway HTTP API (payload 2.0) request, as the stack's
@@ -167,11 +167,11 @@ func directory(tag string) (users, groups, rules []string) {
 func connectSlack(t *testing.T, c awsClients, table, prefix string) {
 	t.Helper()
 	ctx := context.Background()
-	ref, err := secrets.New(c.sm, secrets.Config{Prefix: prefix}).PutSecret(ctx, "slack-bot-token", "xoxb-e2e-token")
+	ref, err := awssecrets.New(c.sm, awssecrets.Config{Prefix: prefix}).PutSecret(ctx, "slack-bot-token", "xoxb-e2e-token")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { secrets.New(c.sm, secrets.Config{}).DeleteSecret(context.Background(), ref) })
+	t.Cleanup(func() { awssecrets.New(c.sm, awssecrets.Config{}).DeleteSecret(context.Background(), ref) })
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	err = dynamo.New(c.ddb, table).PutSlack(ctx, &notify.Slack{
 		TeamID: "T0E2E", Team: "E2E", BotUserID: "U0BOT", BotName: "argo-notify",
@@ -198,18 +198,18 @@ func TestEndToEnd(t *testing.T) {
 	slack := newSlackServer(t)
 	from := "notify-" + tg + "@example.com"
 	env := map[string]string{
-		function.EnvTable:           table,
-		function.EnvQueueURL:        queueURL,
-		function.EnvIngestSecretARN: c.newSecret(t, ingestSecret),
-		function.EnvSecretPrefix:    prefix,
-		function.EnvEmailFrom:       "Argo Notify <" + from + ">",
-		function.EnvSlackAPIURL:     slack.URL + "/",
+		awslambda.EnvTable:           table,
+		awslambda.EnvQueueURL:        queueURL,
+		awslambda.EnvIngestSecretARN: c.newSecret(t, ingestSecret),
+		awslambda.EnvSecretPrefix:    prefix,
+		awslambda.EnvEmailFrom:       "Argo Notify <" + from + ">",
+		awslambda.EnvSlackAPIURL:     slack.URL + "/",
 	}
 	apiFn := startRIE(t, bootstrap(t, "api"), env)
 	ingestFn := startRIE(t, bootstrap(t, "ingest"), env)
 	dispatcherFn := startRIE(t, bootstrap(t, "dispatcher"), env)
 
-	// The directory and the rules, through the api function.
+	// The directory and the rules, through the api awslambda.
 	users, groups, rules := directory(tg)
 	for _, step := range []struct {
 		path   string
@@ -231,9 +231,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("the Slack token came back: %s", r.Body)
 	}
 
-	// Three events into the ingest function.
+	// Three events into the ingest awslambda.
 	jobEvent := fmt.Sprintf(`{"id":"e2e-%s-job","type":"JOB","severity":"CRITICAL","title":"Job reindex failed","message":"exit 137","source":"argo-e2e","occurredAt":"2026-11-26T02:00:00Z"}`, tg)
-	r := decodeAPI(t, first(ingestFn.invoke(t, apigw("POST", function.IngestPath, jobEvent,
+	r := decodeAPI(t, first(ingestFn.invoke(t, apigw("POST", awslambda.IngestPath, jobEvent,
 		map[string]string{"x-argo-signature": ingest.Sign(ingestSecret, []byte(jobEvent), time.Now())}))))
 	if r.StatusCode != http.StatusAccepted {
 		t.Fatalf("signed POST /v1/events: %s", r)
@@ -285,7 +285,7 @@ func TestEndToEnd(t *testing.T) {
 	dispatch("redelivery")
 	check("redelivery")
 
-	// The deliveries are on record, through the api function.
+	// The deliveries are on record, through the api awslambda.
 	d := decodeAPI(t, first(apiFn.invoke(t, apigw("GET", "/v1/deliveries", "", nil))))
 	if d.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v1/deliveries: %s", d)

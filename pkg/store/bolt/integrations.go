@@ -1,4 +1,4 @@
-package embedded
+package bolt
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
@@ -39,7 +39,7 @@ var smtps = &table[smtpRecord]{
 // an SMTP server; EConflict if the nickname is taken by another.
 func (s *Store) PutSMTP(ctx context.Context, srv *notify.SMTP) error {
 	rec := &smtpRecord{SMTP: *srv, PasswordRef: srv.PasswordRef}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if srv.Version == 1 {
 			return smtps.insert(tx, rec)
 		}
@@ -57,7 +57,7 @@ func (s *Store) PutSMTP(ctx context.Context, srv *notify.SMTP) error {
 // GetSMTP returns the SMTP server with the id or ENotFound.
 func (s *Store) GetSMTP(ctx context.Context, id string) (*notify.SMTP, error) {
 	var out *notify.SMTP
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		r, _, err := smtps.get(tx, id)
 		if err != nil {
 			return err
@@ -71,7 +71,7 @@ func (s *Store) GetSMTP(ctx context.Context, id string) (*notify.SMTP, error) {
 // ListSMTP returns every SMTP server, oldest first.
 func (s *Store) ListSMTP(ctx context.Context) ([]*notify.SMTP, error) {
 	var out []*notify.SMTP
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		all, err := smtps.all(tx)
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func (s *Store) ListSMTP(ctx context.Context) ([]*notify.SMTP, error) {
 
 // DeleteSMTP removes an SMTP server or returns ENotFound.
 func (s *Store) DeleteSMTP(ctx context.Context, id string) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, _, err := smtps.get(tx, id)
 		if err != nil {
 			return err
@@ -110,7 +110,7 @@ func (s *Store) PutSlack(ctx context.Context, sl *notify.Slack) error {
 	if err != nil {
 		return fmt.Errorf("encode Slack workspace: %w", err)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if err := tx.Bucket(bIntegrations).Put(slackKey, b); err != nil {
 			return fmt.Errorf("write Slack workspace: %w", err)
 		}
@@ -121,7 +121,7 @@ func (s *Store) PutSlack(ctx context.Context, sl *notify.Slack) error {
 // GetSlack returns the connected Slack workspace or ENotFound.
 func (s *Store) GetSlack(ctx context.Context) (*notify.Slack, error) {
 	var out *notify.Slack
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bIntegrations).Get(slackKey)
 		if b == nil {
 			return notify.Errorf(notify.ENotFound, "no Slack workspace is connected")
@@ -140,7 +140,7 @@ func (s *Store) GetSlack(ctx context.Context) (*notify.Slack, error) {
 
 // DeleteSlack disconnects the Slack workspace or returns ENotFound.
 func (s *Store) DeleteSlack(ctx context.Context) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bIntegrations)
 		if b.Get(slackKey) == nil {
 			return notify.Errorf(notify.ENotFound, "no Slack workspace is connected")
@@ -161,7 +161,7 @@ func (s *Store) PutSecret(ctx context.Context, name, value string) (string, erro
 	if name == "" {
 		return "", notify.Invalid("name", "must not be empty")
 	}
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		if err := tx.Bucket(bSecrets).Put([]byte(name), []byte(value)); err != nil {
 			return fmt.Errorf("write secret %q: %w", name, err)
 		}
@@ -176,7 +176,7 @@ func (s *Store) PutSecret(ctx context.Context, name, value string) (string, erro
 // GetSecret returns the value behind ref or ENotFound.
 func (s *Store) GetSecret(ctx context.Context, ref string) (string, error) {
 	var out string
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		name, ok := strings.CutPrefix(ref, secretPrefix)
 		v := tx.Bucket(bSecrets).Get([]byte(name))
 		if !ok || name == "" || v == nil {
@@ -190,7 +190,7 @@ func (s *Store) GetSecret(ctx context.Context, ref string) (string, error) {
 
 // DeleteSecret removes the secret behind ref or returns ENotFound.
 func (s *Store) DeleteSecret(ctx context.Context, ref string) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
 		name, ok := strings.CutPrefix(ref, secretPrefix)
 		b := tx.Bucket(bSecrets)
 		if !ok || name == "" || b.Get([]byte(name)) == nil {

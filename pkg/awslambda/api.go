@@ -1,4 +1,4 @@
-package function
+package awslambda
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
+	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
-	"github.com/argoproj-labs/argo-notify/pkg/store/secrets"
 )
 
 // API is the handler of the api function: the admin REST API (pkg/api)
@@ -41,7 +41,7 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 	db := dynamo.New(c.DynamoDB, cfg.Table)
 	st := awsStore{
 		Store:   db,
-		Secrets: secrets.New(c.SecretsManager, secrets.Config{Prefix: cfg.SecretPrefix}),
+		Secrets: awssecrets.New(c.SecretsManager, awssecrets.Config{Prefix: cfg.SecretPrefix}),
 	}
 	ac := api.Config{
 		Store:  st,

@@ -1,4 +1,4 @@
-package embedded
+package bolt
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -44,7 +44,7 @@ type table[T any] struct {
 }
 
 // get returns the record with the id and its order key, or ENotFound.
-func (t *table[T]) get(tx *bolt.Tx, id string) (*T, []byte, error) {
+func (t *table[T]) get(tx *bbolt.Tx, id string) (*T, []byte, error) {
 	key := tx.Bucket(t.ids).Get([]byte(id))
 	if key == nil {
 		return nil, nil, notFound(t.kind, id)
@@ -56,7 +56,7 @@ func (t *table[T]) get(tx *bolt.Tx, id string) (*T, []byte, error) {
 	return v, bytes.Clone(key), nil
 }
 
-func (t *table[T]) exists(tx *bolt.Tx, id string) bool {
+func (t *table[T]) exists(tx *bbolt.Tx, id string) bool {
 	return tx.Bucket(t.ids).Get([]byte(id)) != nil
 }
 
@@ -82,7 +82,7 @@ func (t *table[T]) conflictName(name string) error {
 }
 
 // insert stores a new record: EConflict if its id or unique name is taken.
-func (t *table[T]) insert(tx *bolt.Tx, v *T) error {
+func (t *table[T]) insert(tx *bbolt.Tx, v *T) error {
 	id := t.id(v)
 	if t.exists(tx, id) {
 		return t.conflictID(id)
@@ -104,7 +104,7 @@ func (t *table[T]) insert(tx *bolt.Tx, v *T) error {
 	return nil
 }
 
-func (t *table[T]) write(tx *bolt.Tx, key []byte, v *T) error {
+func (t *table[T]) write(tx *bbolt.Tx, key []byte, v *T) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s %q: %w", t.kind, t.id(v), err)
@@ -118,7 +118,7 @@ func (t *table[T]) write(tx *bolt.Tx, key []byte, v *T) error {
 // replace overwrites old (stored under key) with v, which has the same id:
 // EConflict if v's unique name is taken by another record. The record keeps
 // its place in the order and its CreatedAt (v is not changed).
-func (t *table[T]) replace(tx *bolt.Tx, old *T, key []byte, v *T) error {
+func (t *table[T]) replace(tx *bbolt.Tx, old *T, key []byte, v *T) error {
 	if c := t.createdAt(old); !t.createdAt(v).Equal(c) {
 		cp := *v
 		t.setCreatedAt(&cp, c)
@@ -141,7 +141,7 @@ func (t *table[T]) replace(tx *bolt.Tx, old *T, key []byte, v *T) error {
 }
 
 // remove deletes v.
-func (t *table[T]) remove(tx *bolt.Tx, v *T) error {
+func (t *table[T]) remove(tx *bbolt.Tx, v *T) error {
 	id := t.id(v)
 	key := bytes.Clone(tx.Bucket(t.ids).Get([]byte(id)))
 	if key == nil {
@@ -160,7 +160,7 @@ func (t *table[T]) remove(tx *bolt.Tx, v *T) error {
 
 // page returns up to p's limit records after p's cursor that keep accepts
 // (nil accepts all), in creation order, and the cursor of the next page.
-func (t *table[T]) page(tx *bolt.Tx, p store.Page, keep func(*T) bool) ([]*T, string, error) {
+func (t *table[T]) page(tx *bbolt.Tx, p store.Page, keep func(*T) bool) ([]*T, string, error) {
 	limit := limitOf(p.Limit)
 	c := tx.Bucket(t.data).Cursor()
 	var k, v []byte
@@ -196,7 +196,7 @@ func (t *table[T]) page(tx *bolt.Tx, p store.Page, keep func(*T) bool) ([]*T, st
 }
 
 // all returns every record in creation order.
-func (t *table[T]) all(tx *bolt.Tx) ([]*T, error) {
+func (t *table[T]) all(tx *bbolt.Tx) ([]*T, error) {
 	var out []*T
 	err := tx.Bucket(t.data).ForEach(func(_, v []byte) error {
 		r, err := t.decode(v)

@@ -1,4 +1,4 @@
-// Package embedded is the store of local mode: every rule, user, group,
+// Package bolt is the store of local mode: every rule, user, group,
 // integration, secret and delivery record in one bbolt file under the data
 // directory (pure Go, no cgo, file mode 0600).
 //
@@ -13,7 +13,7 @@
 // The package imports the domain and the store contract, never another
 // adapter. A Store is safe for concurrent use: bbolt runs one writer at a
 // time and any number of readers.
-package embedded
+package bolt
 
 import (
 	"context"
@@ -26,8 +26,8 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
+	bbolt "go.etcd.io/bbolt"
+	bbolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -46,7 +46,7 @@ const lockTimeout = time.Second
 
 // Store is the embedded implementation of store.Store.
 type Store struct {
-	db   *bolt.DB
+	db   *bbolt.DB
 	path string
 }
 
@@ -69,14 +69,14 @@ func open(path string, timeout time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	if errors.Is(err, bbolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: the file is locked by another process (is argo-notify already running?): %w", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx *bbolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bMeta)
 		if err != nil {
 			return fmt.Errorf("create bucket %s: %w", bMeta, err)
@@ -116,14 +116,14 @@ func (s *Store) Close() error {
 // Path returns the file the store lives in.
 func (s *Store) Path() string { return s.path }
 
-func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return s.db.View(fn)
 }
 
-func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
