@@ -11,28 +11,47 @@ export GOFLAGS := -buildvcs=false
 GO_TOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 export GOTOOLCHAIN := $(GO_TOOLCHAIN)+auto
 
-.PHONY: help run test test-unit test-integration test-infra vet tidy-check lint vulncheck build demo fuzz tools synth deploy clean
+.PHONY: help run test test-unit test-integration test-infra vet toolchain-check tidy-check lint vulncheck build demo fuzz tools synth deploy clean clean-data
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-run: ## start the whole service locally on the embedded store (127.0.0.1:8080)
+# run: make stays the parent of the service. Ctrl-C in the terminal stops
+# both; a script that started `make run &` stops it with `kill $$!`
+# (SIGTERM, which make passes on). Shells start background jobs with SIGINT
+# ignored, so `kill -INT` reaches neither make nor, through make, the
+# service: scripts that want the service's own PID run $(BIN)/argo-notify.
+run: ## start the whole service locally on the embedded store (127.0.0.1:8080); Ctrl-C or SIGTERM stops it
 	@mkdir -p $(BIN)
 	@$(GO) build -o $(BIN)/argo-notify ./functions/local
 	@exec $(BIN)/argo-notify
 
-test: vet tidy-check lint vulncheck test-integration fuzz test-infra ## install what the tests need and run them all
+test: toolchain-check vet tidy-check lint vulncheck test-integration fuzz test-infra ## install what the tests need and run them all
+	@echo "make test: passed — $$(cat $(BIN)/test-summary.txt)"
 
-vet:
-	@test -z "$$($(GOFMT) -l $$(git ls-files '*.go' | grep -v '^infra/'))" || { $(GOFMT) -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+# The Go files gofmt checks: the root module's packages and the tools'
+# (infra is checked by test-infra). Listed by the go command, not git, so it
+# works in an exported tree too.
+GO_DIRS = $$($(GO) list -f '{{.Dir}}' ./... ) $(CURDIR)/_tools/peerutil
+vet: ## gofmt and go vet on the root module
+	@out=$$($(GOFMT) -l $(GO_DIRS)) && test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
 
+toolchain-check: ## every go.mod pins the same Go toolchain, and that is the one in use
+	@for m in infra/go.mod _tools/go.mod _tools/check/go.mod; do \
+		t=$$(sed -n 's/^toolchain //p' $$m); \
+		[ "$$t" = "$(GO_TOOLCHAIN)" ] || { echo "$$m pins toolchain '$$t', go.mod pins $(GO_TOOLCHAIN): make them equal"; exit 1; }; \
+	done
+	@v=$$($(GO) env GOVERSION); [ "$$v" = "$(GO_TOOLCHAIN)" ] || { echo "go is $$v, not the pinned $(GO_TOOLCHAIN) (GOTOOLCHAIN=$$GOTOOLCHAIN)"; exit 1; }
+	@echo "toolchain: $(GO_TOOLCHAIN) in every module"
+
 # The analysis tools are pinned in _tools/check/go.mod (tool directives):
-# staticcheck, govulncheck and the vulnerability database builder.
+# staticcheck, govulncheck, gotestsum and the vulnerability database builder.
 GOFMT = $$($(GO) env GOROOT)/bin/gofmt
-CHECK_TOOLS := $(BIN)/staticcheck $(BIN)/govulncheck
+CHECK_TOOLS := $(BIN)/.check-tools.stamp
 $(CHECK_TOOLS): _tools/check/go.mod _tools/check/go.sum
-	@mkdir -p $(BIN) && $(GO) -C _tools/check build -o $(BIN)/ honnef.co/go/tools/cmd/staticcheck golang.org/x/vuln/cmd/govulncheck
+	@mkdir -p $(BIN) && $(GO) -C _tools/check build -o $(BIN)/ honnef.co/go/tools/cmd/staticcheck golang.org/x/vuln/cmd/govulncheck gotest.tools/gotestsum
+	@touch $@
 
 lint: $(CHECK_TOOLS) ## staticcheck on every package, tests included; any finding fails
 	$(BIN)/staticcheck ./...
@@ -43,7 +62,7 @@ vulncheck: ## govulncheck against the pinned offline database; fails when our co
 tidy-check: ## go mod tidy must leave no diff (root module; infra is checked by test-infra)
 	$(GO) mod tidy -diff
 
-test-unit: ## unit tests only, no services
+test-unit: ## unit tests only, no services (integration tests skip)
 	$(GO) test ./...
 
 ### BEGIN tools section (owned by the emulator/tooling work: _tools/)
@@ -52,8 +71,13 @@ test-unit: ## unit tests only, no services
 tools: ## build the pinned emulators (kumo, mailpit, aws-lambda-rie) into .bin
 	@ARGO_NOTIFY_BIN=$(BIN) _tools/with-peers.sh --build-only
 
-test-integration: ## every test, with kumo and mailpit started on 127.0.0.1
-	@ARGO_NOTIFY_BIN=$(BIN) _tools/with-peers.sh $(GO) test -count=1 -timeout 20m ./...
+# test-integration runs every test with the race detector, through gotestsum
+# (go test -json), and keeps its summary line for the end of make test: the
+# number of tests, how many skipped and failed, so a skip cannot hide.
+test-integration: $(CHECK_TOOLS) ## every test with -race, kumo and mailpit started on 127.0.0.1
+	@ARGO_NOTIFY_BIN=$(BIN) _tools/with-peers.sh $(BIN)/gotestsum --format pkgname-and-test-fails \
+		--jsonfile $(BIN)/test-integration.json --post-run-command '$(CURDIR)/_tools/check/summary.sh $(BIN)/test-integration.json $(BIN)/test-summary.txt' \
+		-- -race -count=1 -timeout 30m ./...
 ### END tools section
 
 ### BEGIN infra section (owned by the CDK work: infra/, cdk.json, _tools/package.json)
@@ -93,7 +117,7 @@ test-infra: cdk-cli ## CDK template + cdk-nag tests (infra/), then a CLI synth w
 
 # synth-check: cdk.json + CLI + app wiring, on fake bootstrap files, with no
 # AWS credentials; fails on any unsuppressed cdk-nag finding (the CLI exits 1).
-synth-check: cdk-cli
+synth-check: cdk-cli ## cdk synth with the pinned CLI on fake bootstrap files, without AWS credentials
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	for f in api ingest dispatcher; do mkdir -p $$tmp/lambda/$$f && printf 'fake' > $$tmp/lambda/$$f/bootstrap; done && \
 	$(NO_AWS) $(INFRA_ENV) $(CDK) synth --no-notices --quiet -o $$tmp/cdk.out $(SYNTH_CONTEXT) -c assetDir=$$tmp/lambda && \
@@ -122,8 +146,8 @@ build: ## build the three Lambda bootstrap binaries (linux/arm64) into .bin/lamb
 	@$(GO) version $(BIN)/lambda/*/bootstrap | grep -v ": $(GO_TOOLCHAIN)$$" && { echo "build: not built with the pinned $(GO_TOOLCHAIN)"; exit 1; } || echo "built with $(GO_TOOLCHAIN)"
 ### END build section
 
-demo: ## sign and post the sample events in events/ to a running `make run`
-	@./events/demo.sh
+demo: ## sign and post the sample events in events/ to a running `make run` (ARGO_NOTIFY_ADDR as make run; flags: ARGS=-batch)
+	@./events/demo.sh $(ARGS)
 
 # fuzz: a short run of each ingest fuzz target (event decoder, signature
 # parser, EventBridge mapping); FUZZTIME each, 10s by default.
@@ -133,5 +157,13 @@ fuzz: ## short fuzz run of the ingest decoder and signature parser
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./pkg/ingest || exit 1; \
 	done
 
-clean:
-	rm -rf $(BIN) .argo-notify
+clean: ## remove build outputs (.bin, cdk.out); keeps the local data in .argo-notify
+	rm -rf $(BIN) cdk.out
+
+clean-data: ## delete the local database, token and secrets in .argo-notify (asks first; CONFIRM=yes skips)
+	@[ -e .argo-notify ] || { echo "no .argo-notify here"; exit 0; }; \
+	if [ "$(CONFIRM)" != yes ]; then \
+		[ -t 0 ] || { echo "clean-data: not a terminal; run make clean-data CONFIRM=yes to delete .argo-notify"; exit 1; }; \
+		printf 'Delete .argo-notify (rules, directory, history, admin token, ingest secret)? [y/N] '; read -r ans; \
+		case $$ans in y|Y|yes) ;; *) echo "kept"; exit 0;; esac; \
+	fi; rm -rf .argo-notify && echo "deleted .argo-notify"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # with-peers.sh CMD [ARGS...]
 #
-# Runs CMD with the integration-test peers up (see /work/notes/peers.md):
+# Runs CMD with the integration-test peers up (see _tools/README.md):
 #   kumo    (DynamoDB, SQS, SES v2, Secrets Manager) on a free 127.0.0.1 port
 #   mailpit (SMTP with STARTTLS + AUTH required, HTTP API) on free 127.0.0.1 ports
 #   aws-lambda-rie (path only; tests start it themselves)
@@ -27,31 +27,42 @@ die() { log "FAIL: $*"; exit 1; }
 [ $# -gt 0 ] || die "usage: $0 CMD [ARGS...]"
 command -v curl >/dev/null || die "curl is required"
 
-# build NAME STAMP-INPUTS... -- PKG: rebuild $BIN/NAME when its stamp differs.
+# build N NAME PKG MINUTES STAMP-INPUTS...: rebuild $BIN/NAME when the
+# SHA-256 of the inputs differs from its stamp. MINUTES is what a first build
+# took on a 2-core machine with the module cache filled, for the progress line.
 build() {
-	local name=$1 pkg=$2; shift 2
+	local n=$1 name=$2 pkg=$3 took=$4; shift 4
 	local want have=""
-	want=$(cat "$@" | sha256sum | cut -d' ' -f1)
+	want=$("$BIN/peerutil" sum "$@")
 	[ -f "$BIN/.$name.stamp" ] && have=$(cat "$BIN/.$name.stamp")
 	if [ -x "$BIN/$name" ] && [ "$want" = "$have" ]; then
+		log "[$n/3] $name: up to date"
 		return 0
 	fi
-	log "building $name (first kumo build takes ~5 min on 2 cores)"
+	log "[$n/3] building $name (a first build takes $took on 2 cores; later ones reuse the Go build cache)"
 	local t0=$SECONDS
 	GOFLAGS=-buildvcs=false go -C "$TOOLS" build -o "$BIN/" "$pkg" || die "build of $name failed"
 	echo "$want" >"$BIN/.$name.stamp"
-	log "built $name in $((SECONDS - t0))s"
+	log "[$n/3] built $name in $((SECONDS - t0))s"
 }
 
 mkdir -p "$BIN"
-(
+# peerutil first (about a second): it computes the stamps of the others.
+GOFLAGS=-buildvcs=false go -C "$TOOLS" build -o "$BIN/" ./peerutil || die "build of peerutil failed"
+build_all() {
+	build 1 kumo github.com/sivchari/kumo/cmd/kumo "about 7 minutes" "$TOOLS/go.mod" "$TOOLS/go.sum"
+	build 2 mailpit github.com/axllent/mailpit "about 2.5 minutes" "$TOOLS/go.mod" "$TOOLS/go.sum"
+	build 3 aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie "about 20 seconds" "$TOOLS/go.mod" "$TOOLS/go.sum"
+}
+if command -v flock >/dev/null; then
 	# One builder at a time: several test runs may start at once.
-	flock 9
-	build kumo github.com/sivchari/kumo/cmd/kumo "$TOOLS/go.mod" "$TOOLS/go.sum"
-	build mailpit github.com/axllent/mailpit "$TOOLS/go.mod" "$TOOLS/go.sum"
-	build aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie "$TOOLS/go.mod" "$TOOLS/go.sum"
-	build peerutil ./peerutil "$TOOLS/go.mod" "$TOOLS/peerutil/main.go"
-) 9>"$BIN/.build.lock"
+	(
+		flock 9
+		build_all
+	) 9>"$BIN/.build.lock"
+else
+	build_all # no flock (macOS): do not start two test runs at once on a fresh .bin
+fi
 [ "${1:-}" = "--build-only" ] && exit 0
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/argo-notify-peers.XXXXXX")
@@ -99,16 +110,16 @@ wait_for() {
 # wait_tcp NAME PID PORT: wait until 127.0.0.1:PORT accepts connections.
 wait_tcp() {
 	local name=$1 pid=$2 port=$3 deadline=$((SECONDS + TIMEOUT))
-	until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+	until "$BIN/peerutil" dial "$port" 2>/dev/null; do
 		kill -0 "$pid" 2>/dev/null || { tail -n 40 "$WORK/$name.log" >&2; die "$name did not start"; }
 		[ $SECONDS -lt $deadline ] || die "$name port $port not open within ${TIMEOUT}s"
 		sleep 0.2
 	done
 }
 
-mapfile -t PORTS < <("$BIN/peerutil" ports 3)
-[ ${#PORTS[@]} -eq 3 ] || die "could not get free ports"
-KUMO_PORT=${PORTS[0]} SMTP_PORT=${PORTS[1]} MAILPIT_HTTP=${PORTS[2]}
+PORTS=$("$BIN/peerutil" ports 3) || die "could not get free ports"
+read -r KUMO_PORT SMTP_PORT MAILPIT_HTTP <<<"$(echo $PORTS)"
+[ -n "$MAILPIT_HTTP" ] || die "could not get free ports"
 
 # kumo: in memory, bound to loopback only.
 KUMO_HOST=127.0.0.1 KUMO_PORT=$KUMO_PORT KUMO_LOG_LEVEL=${KUMO_LOG_LEVEL:-warn} \
@@ -135,7 +146,7 @@ wait_for mailpit "$MAILPIT_PID" "http://127.0.0.1:$MAILPIT_HTTP/readyz"
 wait_tcp mailpit "$MAILPIT_PID" "$SMTP_PORT"
 [ -x "$BIN/aws-lambda-rie" ] || die "aws-lambda-rie missing from $BIN"
 
-# The environment contract (peers.md). Clear any AWS settings that would send the
+# The environment contract (_tools/README.md). Clear any AWS settings that would send the
 # SDK elsewhere than kumo.
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
 while IFS='=' read -r name _; do
@@ -167,7 +178,7 @@ rc=$?
 set -e
 # A peer that died during the run is a failure even when CMD passed.
 for name in kumo mailpit; do
-	pidvar=${name^^}_PID
+	pidvar=$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')_PID
 	if ! kill -0 "${!pidvar}" 2>/dev/null; then
 		log "$name died during the run; its log:"
 		tail -n 40 "$WORK/$name.log" >&2 || true

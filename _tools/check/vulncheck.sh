@@ -29,7 +29,7 @@ if [ ! -f "$db/index/db.json" ]; then
 	go -C "$CHECK" tool indexdb -vulns "$src/data/osv" -out "$db.tmp"
 	rm -rf "$db" && mv "$db.tmp" "$db"
 fi
-log "database golang.org/x/vulndb@$version ($(find "$db/ID" -name '*.json*' | wc -l) entries); $(go version)"
+log "database golang.org/x/vulndb@$version ($(find "$db/ID" -name '*.json' | wc -l) entries); $(go version)"
 [ $# -gt 0 ] || set -- ./...
 # -show verbose lists the vulnerabilities in imported packages and required
 # modules that our code does not call; only called ones set a non-zero exit.

@@ -6,12 +6,15 @@
 //
 //	peerutil ports N        print N distinct free ports on 127.0.0.1, one per line
 //	peerutil cert DIR       write DIR/cert.pem and DIR/key.pem (127.0.0.1, localhost)
+//	peerutil dial PORT      exit 0 if 127.0.0.1:PORT accepts a TCP connection within 1 s
+//	peerutil sum FILE...    print a SHA-256 of the files' contents (a build stamp)
 package main
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -34,7 +37,10 @@ func main() {
 
 func run(args []string) error {
 	if len(args) != 2 {
-		return errors.New("usage: peerutil ports N | peerutil cert DIR")
+		if len(args) > 2 && args[0] == "sum" {
+			return sum(args[1:])
+		}
+		return errors.New("usage: peerutil ports N | peerutil cert DIR | peerutil dial PORT | peerutil sum FILE...")
 	}
 	switch args[0] {
 	case "ports":
@@ -45,6 +51,14 @@ func run(args []string) error {
 		return ports(n)
 	case "cert":
 		return cert(args[1])
+	case "dial":
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", args[1]), time.Second)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	case "sum":
+		return sum(args[1:])
 	default:
 		return fmt.Errorf("unknown command %q", args[0])
 	}
@@ -122,5 +136,21 @@ func writePEM(path, typ string, b []byte, mode os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	return nil
+}
+
+// sum prints one SHA-256 over the contents of files, in order: the stamp
+// with-peers.sh compares to decide whether a tool needs building again
+// (portable where sha256sum is not installed).
+func sum(files []string) error {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		h.Write(b)
+	}
+	fmt.Printf("%x\n", h.Sum(nil))
 	return nil
 }

@@ -4,7 +4,9 @@
 //
 //	go run ./events/demo [-url http://127.0.0.1:8080] [-dir events/argo] [-batch]
 //
-// The URL defaults to $ARGO_NOTIFY_URL, else http://127.0.0.1:8080. The
+// The URL defaults to http:// and the address `make run` listens on:
+// $ARGO_NOTIFY_ADDR (host:port), else 127.0.0.1:8080; -url points it at
+// another deployment (the API URL of the AWS stack, say). The
 // ingest secret is $ARGO_NOTIFY_INGEST_SECRET, else the file ingest-secret in
 // the data directory ($ARGO_NOTIFY_DATA, default ./.argo-notify) that `make
 // run` writes. The secret is never printed.
@@ -17,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -40,7 +43,7 @@ func main() {
 // run is the whole program, with its inputs passed in so a test can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	base := fs.String("url", firstOf(getenv("ARGO_NOTIFY_URL"), "http://127.0.0.1:8080"), "argo-notify base URL")
+	base := fs.String("url", localURL(getenv("ARGO_NOTIFY_ADDR")), "argo-notify base URL (default: http:// and $ARGO_NOTIFY_ADDR, as make run)")
 	dir := fs.String("dir", "events/argo", "directory of sample Argo events (*.json)")
 	batch := fs.Bool("batch", false, "post every sample in one request (a JSON array) instead of one request each")
 	if err := fs.Parse(args); err != nil {
@@ -133,6 +136,23 @@ func ingestSecret(getenv func(string) string) (string, error) {
 		return "", fmt.Errorf("ingest secret file %s is empty", path)
 	}
 	return s, nil
+}
+
+// localURL is the base URL of a local service listening on addr (host:port,
+// as ARGO_NOTIFY_ADDR takes it; "" is the default 127.0.0.1:8080). A
+// wildcard or empty host is reached on 127.0.0.1.
+func localURL(addr string) string {
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func firstOf(s ...string) string {

@@ -79,7 +79,7 @@ func TestRun(t *testing.T) {
 			srv := &fakeIngest{secret: tc.secret}
 			ts := httptest.NewServer(srv)
 			defer ts.Close()
-			tc.env["ARGO_NOTIFY_URL"] = ts.URL
+			tc.env["ARGO_NOTIFY_ADDR"] = strings.TrimPrefix(ts.URL, "http://")
 			args := append([]string{"-dir", "../argo"}, tc.args...)
 			var out bytes.Buffer
 			err := run(context.Background(), args, env(tc.env), &out)
@@ -101,5 +101,21 @@ func TestRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLocalURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"":               "http://127.0.0.1:8080",
+		"127.0.0.1:9090": "http://127.0.0.1:9090",
+		":9090":          "http://127.0.0.1:9090",
+		"0.0.0.0:9090":   "http://127.0.0.1:9090",
+		"[::]:9090":      "http://127.0.0.1:9090",
+		"[::1]:9090":     "http://[::1]:9090",
+		"localhost:7000": "http://localhost:7000",
+	} {
+		if got := localURL(addr); got != want {
+			t.Errorf("localURL(%q) = %q, want %q", addr, got, want)
+		}
 	}
 }

@@ -2,7 +2,7 @@ package awslambda_test
 
 // Helpers of the integration tests: the Lambda binaries built for the host,
 // run under the AWS Lambda Runtime Interface Emulator, against kumo (see
-// /work/notes/peers.md for the environment _tools/with-peers.sh provides).
+// _tools/README.md for the environment _tools/with-peers.sh provides).
 
 import (
 	"bytes"

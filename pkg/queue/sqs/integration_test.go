@@ -1,6 +1,6 @@
 package sqs
 
-// Integration tests on kumo (see /work/notes/peers.md): they skip unless
+// Integration tests on kumo (see _tools/README.md): they skip unless
 // ARGO_NOTIFY_INTEGRATION=1 and fail if it is set and kumo does not answer.
 
 import (

@@ -21,7 +21,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
 )
 
-// mailpit is the integration peer described in notes/peers.md: SMTP with
+// mailpit is the integration peer described in _tools/README.md: SMTP with
 // STARTTLS and AUTH required, and an HTTP API to read mail back.
 type mailpit struct {
 	cfg  notify.SMTP
