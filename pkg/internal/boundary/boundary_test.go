@@ -1,0 +1,220 @@
+package boundary
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// module is the root module's path; "~/" in the lines below stands for it.
+const module = "github.com/argoproj-labs/argo-notify/"
+
+// std allows the standard library.
+const std = "std"
+
+// lines declares, for every package of the root module (non-test files),
+// the imports it may have: std, a package of ours ("~/pkg/notify" allows
+// exactly that package; "~/pkg/send/..." that package and those below it),
+// or a third-party module path prefix. A package missing from this table
+// fails the test, so a new package declares its lines.
+var lines = map[string][]string{
+	// The domain: the standard library only.
+	"pkg/notify": {std},
+
+	// Pure logic and contracts over the domain.
+	"pkg/match":  {std, "~/pkg/notify"},
+	"pkg/ingest": {std, "~/pkg/notify"},
+	"pkg/queue":  {std, "~/pkg/notify"},
+	"pkg/store":  {std, "~/pkg/notify"},
+	// Core send: rendering and the sender contract; no provider SDK.
+	"pkg/send": {std, "~/pkg/notify", "github.com/slack-go/slack"},
+
+	// The dispatcher: contracts only, no adapter.
+	"pkg/dispatch": {std, "~/pkg/notify", "~/pkg/match", "~/pkg/queue", "~/pkg/send", "~/pkg/store"},
+	// The admin API: contracts and pure packages, no store or queue adapter.
+	"pkg/api": {std, "~/pkg/notify", "~/pkg/dispatch", "~/pkg/ingest", "~/pkg/queue", "~/pkg/send",
+		"~/pkg/send/slack", "~/pkg/send/smtp", "~/pkg/store",
+		"github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
+
+	// Adapters: the domain and the contract they implement, never each other.
+	"pkg/store/bolt":         {std, "~/pkg/notify", "~/pkg/store", "go.etcd.io/bbolt"},
+	"pkg/store/dynamo":       {std, "~/pkg/notify", "~/pkg/store", "github.com/aws/aws-sdk-go-v2"},
+	"pkg/store/awssecrets":   {std, "~/pkg/notify", "~/pkg/store", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
+	"pkg/store/storetest":    {std, "~/pkg/notify", "~/pkg/store", "github.com/google/go-cmp"},
+	"pkg/queue/local":        {std, "~/pkg/notify", "~/pkg/queue", "go.etcd.io/bbolt", "github.com/oklog/ulid/v2"},
+	"pkg/queue/sqs":          {std, "~/pkg/notify", "~/pkg/queue", "github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-lambda-go/events"},
+	"pkg/send/console":       {std, "~/pkg/notify", "~/pkg/send", "github.com/oklog/ulid/v2"},
+	"pkg/send/smtp":          {std, "~/pkg/notify", "~/pkg/send", "github.com/wneessen/go-mail", "github.com/oklog/ulid/v2"},
+	"pkg/send/smtp/smtptest": {std, "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
+	"pkg/send/slack":         {std, "~/pkg/notify", "~/pkg/send", "github.com/slack-go/slack"},
+	"pkg/send/ses":           {std, "~/pkg/notify", "~/pkg/send", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
+	// The router picks a sender per channel from the stored integrations.
+	"pkg/send/route": {std, "~/pkg/notify", "~/pkg/send/...", "~/pkg/store"},
+
+	// Composition roots: they wire adapters together.
+	"pkg/local":     {std, "~/pkg/..."},
+	"pkg/awslambda": {std, "~/pkg/...", "github.com/aws/", "github.com/awslabs/aws-lambda-go-api-proxy"},
+	// Binaries: configuration and a composition root, nothing else.
+	"functions/local":      {std, "~/pkg/local"},
+	"functions/api":        {std, "~/pkg/awslambda", "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-sdk-go-v2/config"},
+	"functions/ingest":     {std, "~/pkg/awslambda", "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-sdk-go-v2/config"},
+	"functions/dispatcher": {std, "~/pkg/awslambda", "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-sdk-go-v2/config"},
+
+	// Development helpers.
+	"events/demo":           {std, "~/pkg/ingest"},
+	"pkg/internal/kumotest": {std, "github.com/aws/aws-sdk-go-v2"},
+	"pkg/internal/boundary": {std},
+}
+
+func TestImportBoundaries(t *testing.T) {
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := packageImports(t, root)
+	if len(imports) < 10 {
+		t.Fatalf("found only %d packages under %s: is the walk broken?", len(imports), root)
+	}
+	var pkgs []string
+	for p := range imports {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	for _, pkg := range pkgs {
+		allowed, ok := lines[pkg]
+		if !ok {
+			t.Errorf("%s: no declared lines: add it to the table in %s", pkg, "pkg/internal/boundary/boundary_test.go")
+			continue
+		}
+		for _, imp := range imports[pkg] {
+			if !permitted(imp, allowed) {
+				t.Errorf("%s imports %s, across its declared lines %v", pkg, strings.Replace(imp, module, "~/", 1), allowed)
+			}
+		}
+	}
+	for pkg := range lines {
+		if _, ok := imports[pkg]; !ok {
+			t.Errorf("%s is declared but does not exist any more: remove it from the table", pkg)
+		}
+	}
+}
+
+// TestPermitted checks the matcher itself, so the boundary test can fail.
+func TestPermitted(t *testing.T) {
+	tests := []struct {
+		imp     string
+		allowed []string
+		want    bool
+	}{
+		{"fmt", []string{std}, true},
+		{"net/http", []string{std}, true},
+		{"github.com/slack-go/slack", []string{std}, false},
+		{module + "pkg/notify", []string{std}, false},
+		{module + "pkg/notify", []string{"~/pkg/notify"}, true},
+		{module + "pkg/notifyx", []string{"~/pkg/notify"}, false},
+		{module + "pkg/send/smtp", []string{"~/pkg/send"}, false},
+		{module + "pkg/send/smtp", []string{"~/pkg/send/..."}, true},
+		{module + "pkg/send", []string{"~/pkg/send/..."}, true},
+		{"github.com/aws/aws-sdk-go-v2/service/sqs", []string{"github.com/aws/aws-sdk-go-v2"}, true},
+		{"github.com/aws/aws-sdk-go-v2x", []string{"github.com/aws/aws-sdk-go-v2"}, false},
+	}
+	for _, tt := range tests {
+		if got := permitted(tt.imp, tt.allowed); got != tt.want {
+			t.Errorf("permitted(%q, %v) = %v, want %v", tt.imp, tt.allowed, got, tt.want)
+		}
+	}
+}
+
+// permitted reports whether imp is within the allowed lines.
+func permitted(imp string, allowed []string) bool {
+	for _, a := range allowed {
+		switch {
+		case a == std:
+			first, _, _ := strings.Cut(imp, "/")
+			if !strings.Contains(first, ".") {
+				return true
+			}
+		case strings.HasPrefix(a, "~/"):
+			p := module + strings.TrimPrefix(a, "~/")
+			if base, ok := strings.CutSuffix(p, "/..."); ok {
+				if imp == base || strings.HasPrefix(imp, base+"/") {
+					return true
+				}
+			} else if imp == p {
+				return true
+			}
+		case strings.HasSuffix(a, "/"):
+			if strings.HasPrefix(imp, a) {
+				return true
+			}
+		default:
+			if imp == a || strings.HasPrefix(imp, a+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// packageImports parses the non-test Go files of the root module and
+// returns each package directory (relative to root) with its imports.
+// Folders the go command skips (_*, .*, testdata) and other modules (a
+// go.mod of their own) are skipped too.
+func packageImports(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			if path != root {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		for _, is := range f.Imports {
+			imp, err := strconv.Unquote(is.Path.Value)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(out[rel], imp) {
+				out[rel] = append(out[rel], imp)
+			}
+		}
+		if _, ok := out[rel]; !ok {
+			out[rel] = nil
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
