@@ -90,7 +90,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, version int64) error 
 			return stale("user", id, old.Version, version)
 		}
 		if refs := refsTo(tx, refUser, id); len(refs) > 0 {
-			return inUse("user", id, refs)
+			return store.InUse(store.RefUser, id, refs)
 		}
 		all, err := groups.all(tx)
 		if err != nil {
@@ -116,12 +116,6 @@ func (s *Store) DeleteUser(ctx context.Context, id string, version int64) error 
 		}
 		return users.remove(tx, old)
 	})
-}
-
-func inUse(kind, id string, refs []string) error {
-	return &notify.Error{Code: notify.EInUse,
-		Message: fmt.Sprintf("%s %q is named by %d rule(s): %s", kind, id, len(refs), strings.Join(refs, ", ")),
-		Refs:    refs}
 }
 
 // checkMembers returns EInvalid naming every member that is not a user.
@@ -203,7 +197,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, version int64) error
 			return stale("group", id, old.Version, version)
 		}
 		if refs := refsTo(tx, refGroup, id); len(refs) > 0 {
-			return inUse("group", id, refs)
+			return store.InUse(store.RefGroup, id, refs)
 		}
 		return groups.remove(tx, old)
 	})
