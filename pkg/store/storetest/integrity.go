@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -89,7 +90,14 @@ func raceDelete(t *testing.T, s store.Store, kind, change string) {
 		} else {
 			r.Recipients.Groups = []string{id}
 		}
+		// Stagger one side by 0-4 ms, the write in even rounds and the
+		// delete in odd ones, so that the rounds cover many interleavings
+		// of operations that read before they write.
+		stagger := func() { time.Sleep(time.Duration(i/2%5) * time.Millisecond) }
 		write := func() error {
+			if i%2 == 0 {
+				stagger()
+			}
 			if change == "replace" {
 				return s.UpdateRule(ctx, copyRule(r))
 			}
@@ -99,6 +107,9 @@ func raceDelete(t *testing.T, s store.Store, kind, change string) {
 		// gets the head start.
 		errs := concurrently(2, func(j int) error {
 			if j == i%2 {
+				if i%2 == 1 {
+					stagger()
+				}
 				return del()
 			}
 			return write()
