@@ -32,6 +32,7 @@ func (s *server) buildServices(cfg Config) {
 // smtpTester is admin.SMTPTester on pkg/send/smtp.
 type smtpTester []smtp.Option
 
+// TestSMTP runs smtp.Test with the configured options.
 func (o smtpTester) TestSMTP(ctx context.Context, srv notify.SMTP, password, to string) []admin.SMTPStep {
 	steps := smtp.Test(ctx, srv, password, to, o...)
 	out := make([]admin.SMTPStep, len(steps))
@@ -47,6 +48,7 @@ type slackClient struct {
 	opts []slack.Option
 }
 
+// AuthTest calls slack.AuthTest on the configured Web API.
 func (c slackClient) AuthTest(ctx context.Context, token string) (admin.SlackIdentity, error) {
 	id, err := slack.AuthTest(ctx, token, c.url, c.opts...)
 	if err != nil {
@@ -55,6 +57,7 @@ func (c slackClient) AuthTest(ctx context.Context, token string) (admin.SlackIde
 	return admin.SlackIdentity{Team: id.Team, TeamID: id.TeamID, TeamURL: id.TeamURL, BotName: id.BotName, BotUserID: id.BotUserID}, nil
 }
 
+// Channels calls slack.Channels on the configured Web API.
 func (c slackClient) Channels(ctx context.Context, token, cursor string, limit int) ([]admin.SlackChannel, string, error) {
 	chs, next, err := slack.Channels(ctx, token, c.url, cursor, limit, c.opts...)
 	if err != nil {
