@@ -6,8 +6,17 @@
 // Every method returns *notify.Error values for expected outcomes:
 // ENotFound when an id does not exist, EConflict when a unique name, email
 // or id is taken, EStale when an expected version does not match, EInUse
-// when a user or group still named by a rule is removed. Other errors are
+// when a user or group still named by a rule is removed, EInvalid when a
+// rule names a user or group that does not exist. Other errors are
 // internal.
+//
+// Referential integrity holds under concurrency: that a rule's users and
+// groups exist, and that a removed user or group is named by no rule, are
+// checked atomically with the write, so of a delete of user or group X
+// racing a create or update of a rule naming X exactly one succeeds.
+//
+// The package also holds the helpers every implementation uses to report
+// those outcomes alike (refs.go). It imports only the domain.
 package store
 
 import (
