@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,6 +53,10 @@ func testIntegrity(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if got.Version != 1 || len(got.Recipients.Users) != 1 || got.Recipients.Users[0] != "u1" {
 			t.Errorf("a refused update changed the rule: %+v", got)
 		}
+	})
+
+	t.Run("directory replace races create of a rule naming a user it removes", func(t *testing.T) {
+		raceReplace(t, newStore(t))
 	})
 
 	for _, kind := range []string{store.RefUser, store.RefGroup} {
@@ -131,6 +136,43 @@ func raceDelete(t *testing.T, s store.Store, kind, change string) {
 		}
 	}
 	t.Logf("%d rounds: the delete won %d, the %s won %d", raceRounds, deletes, change, changes)
+	checkNoDangling(t, s)
+}
+
+// raceReplace runs raceRounds rounds of a directory replace without prune
+// that removes user x at the same moment as a create of a rule naming x.
+func raceReplace(t *testing.T, s store.Store) {
+	c := &clock{}
+	var kept []notify.User // named by rules that won: every replace keeps them
+	replaces, creates := 0, 0
+	for i := range raceRounds {
+		id := fmt.Sprintf("x%03d", i)
+		x := notify.User{ID: id, Name: id, Email: id + "@example.com", Role: notify.RoleMember}
+		must(t, "set up the directory", s.ReplaceDirectory(ctx, notify.Directory{Users: append(slices.Clone(kept), x)}, false, c.now()))
+		r := c.rule(fmt.Sprintf("r%03d", i), "Rule "+id)
+		r.Recipients.Users = []string{id}
+		errs := concurrently(2, func(j int) error {
+			if j == 0 {
+				return s.ReplaceDirectory(ctx, notify.Directory{Users: slices.Clone(kept)}, false, c.now())
+			}
+			time.Sleep(time.Duration(i%5) * time.Millisecond)
+			return s.CreateRule(ctx, copyRule(r))
+		})
+		switch {
+		case errs[0] == nil && errs[1] == nil:
+			t.Fatalf("round %d: both the replace removing %q and the create of a rule naming it won", i, id)
+		case errs[0] == nil:
+			replaces++
+			wantCode(t, fmt.Sprintf("round %d: the losing create", i), errs[1], notify.EInvalid)
+		case errs[1] == nil:
+			creates++
+			kept = append(kept, x)
+			wantCode(t, fmt.Sprintf("round %d: the losing replace", i), errs[0], notify.EInUse)
+		default:
+			t.Errorf("round %d: both lost: replace %v; create %v", i, errs[0], errs[1])
+		}
+	}
+	t.Logf("%d rounds: the replace won %d, the create won %d", raceRounds, replaces, creates)
 	checkNoDangling(t, s)
 }
 
