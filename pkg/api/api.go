@@ -4,10 +4,15 @@
 // ETags and If-Match, bearer authentication and the OpenAPI 3.1 document,
 // which huma generates from the code.
 //
-// It imports the domain (pkg/notify), the store and queue interfaces, the
-// ingest functions and the plan type of pkg/dispatch, and the SMTP and
-// Slack packages for the integrations' connection tests; never a store or
-// queue implementation or an AWS SDK.
+// It only translates: the use cases (rules and policy rules, the
+// directory, the SMTP and Slack integrations) are the services of
+// pkg/admin, which api.New builds on Config.Store. The delivery history
+// is a thin read of the store.
+//
+// It imports the domain (pkg/notify), pkg/admin, the store and queue
+// interfaces, the ingest functions and the plan type of pkg/dispatch, and
+// the SMTP and Slack packages, wired into the admin services as their
+// connection testers; never a store or queue implementation or an AWS SDK.
 package api
 
 import (
@@ -26,6 +31,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
@@ -87,6 +93,11 @@ type Config struct {
 	// SlackOptions are passed to the Slack Web API calls of the Slack
 	// integration routes (e.g. slack.WithHTTPClient).
 	SlackOptions []slack.Option
+	// OnRulesChanged, if set, is called after every successful change
+	// that can change which rules match or whom they reach (see
+	// admin.RulesConfig and admin.DirectoryConfig), e.g. to make a
+	// dispatcher in the same process read the rules again.
+	OnRulesChanged func()
 }
 
 // server holds the configured dependencies of the handlers.
@@ -98,13 +109,15 @@ type server struct {
 	token  [32]byte // SHA-256 of AdminToken, compared in constant time
 	noAuth bool
 
+	rules *admin.Rules
+	dir   *admin.Directory
+	smtp  *admin.SMTP
+	slack *admin.Slack
+
 	producer      queue.Producer
 	ingestSecrets func(ctx context.Context) ([]string, error)
 	planner       Planner
 	deadLetters   queue.DeadLetters
-	slackURL      string
-	smtpOpts      []smtp.Option
-	slackOpts     []slack.Option
 
 	mux     *http.ServeMux
 	public  map[string]bool // ServeMux patterns served without a token
@@ -134,9 +147,6 @@ func New(cfg Config) http.Handler {
 		ingestSecrets: cfg.IngestSecrets,
 		planner:       cfg.Planner,
 		deadLetters:   cfg.DeadLetters,
-		slackURL:      cfg.SlackAPIURL,
-		smtpOpts:      cfg.SMTPOptions,
-		slackOpts:     cfg.SlackOptions,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -147,6 +157,7 @@ func New(cfg Config) http.Handler {
 	if s.ids == nil {
 		s.ids = func() string { return ulid.Make().String() }
 	}
+	s.buildServices(cfg)
 	installErrorHook()
 
 	api := humago.New(s.mux, humaConfig())
@@ -156,7 +167,8 @@ func New(cfg Config) http.Handler {
 	s.registerGroups(api)
 	s.registerDirectory(api)
 	s.registerDeliveries(api)
-	s.registerIntegrations(api)
+	s.registerSMTP(api)
+	s.registerSlack(api)
 	if s.producer != nil {
 		s.registerEvents(api)
 	}

@@ -3,14 +3,12 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
-	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
 // User is the JSON representation of a directory user.
@@ -28,12 +26,18 @@ func userFrom(u *notify.User) User {
 	return User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
-func (u User) domain() *notify.User {
+func (u User) input() admin.UserInput {
+	return admin.UserInput{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role}
+}
+
+// domain is the user as a directory replace takes it (role member when
+// omitted).
+func (u User) domain() notify.User {
 	role := u.Role
 	if role == "" {
 		role = notify.RoleMember
 	}
-	return &notify.User{ID: u.ID, Name: u.Name, Email: u.Email, Role: role}
+	return notify.User{ID: u.ID, Name: u.Name, Email: u.Email, Role: role}
 }
 
 // Group is the JSON representation of a directory group.
@@ -54,12 +58,17 @@ func groupFrom(g *notify.Group) Group {
 	return Group{ID: g.ID, Name: g.Name, Members: members, Version: g.Version, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
 }
 
-func (g Group) domain() *notify.Group {
+func (g Group) input() admin.GroupInput {
+	return admin.GroupInput{ID: g.ID, Name: g.Name, Members: g.Members}
+}
+
+// domain is the group as a directory replace takes it.
+func (g Group) domain() notify.Group {
 	members := g.Members
 	if members == nil {
 		members = []string{}
 	}
-	return &notify.Group{ID: g.ID, Name: g.Name, Members: members}
+	return notify.Group{ID: g.ID, Name: g.Name, Members: members}
 }
 
 // UserList is one page of users.
@@ -126,7 +135,7 @@ func (s *server) registerUsers(api huma.API) {
 		OperationID: "listUsers", Method: http.MethodGet, Path: "/v1/users", Tags: tags,
 		Summary: "List users", Errors: []int{400, 401, 422},
 	}, func(ctx context.Context, in *pageParams) (*struct{ Body UserList }, error) {
-		us, next, err := s.store.ListUsers(ctx, in.page())
+		us, next, err := s.dir.ListUsers(ctx, in.page())
 		if err != nil {
 			return nil, s.fail(ctx, "list users", err)
 		}
@@ -145,7 +154,7 @@ func (s *server) registerUsers(api huma.API) {
 		OperationID: "getUser", Method: http.MethodGet, Path: "/v1/users/{id}", Tags: tags,
 		Summary: "Get a user", Errors: []int{401, 404},
 	}, func(ctx context.Context, in *idInput) (*userOutput, error) {
-		u, err := s.store.GetUser(ctx, in.ID)
+		u, err := s.dir.GetUser(ctx, in.ID)
 		if err != nil {
 			return nil, s.fail(ctx, "get user", err)
 		}
@@ -165,16 +174,8 @@ func (s *server) registerUsers(api huma.API) {
 }
 
 func (s *server) createUser(ctx context.Context, in *struct{ Body User }) (*userOutput, error) {
-	u := in.Body.domain()
-	if u.ID == "" {
-		u.ID = "usr_" + s.ids()
-	}
-	now := s.stamp()
-	u.Version, u.CreatedAt, u.UpdatedAt = 1, now, now
-	if err := u.Validate(); err != nil {
-		return nil, s.fail(ctx, "validate user", err)
-	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	u, err := s.dir.CreateUser(ctx, in.Body.input())
+	if err != nil {
 		return nil, s.fail(ctx, "create user", err)
 	}
 	return &userOutput{Status: http.StatusCreated, ETag: etag(u.Version), Location: "/v1/users/" + u.ID, Body: userFrom(u)}, nil
@@ -185,19 +186,8 @@ func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutp
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.store.GetUser(ctx, in.ID)
+	u, err := s.dir.UpdateUser(ctx, in.ID, in.Body.input(), pre.admin())
 	if err != nil {
-		return nil, s.fail(ctx, "get user", err)
-	}
-	if err := pre.check("user "+cur.ID, cur.Version); err != nil {
-		return nil, err
-	}
-	u := in.Body.domain()
-	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = cur.ID, cur.Version+1, cur.CreatedAt, s.stamp()
-	if err := u.Validate(); err != nil {
-		return nil, s.fail(ctx, "validate user", err)
-	}
-	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return nil, s.fail(ctx, "update user", err)
 	}
 	return &userOutput{Status: http.StatusOK, ETag: etag(u.Version), Body: userFrom(u)}, nil
@@ -208,18 +198,7 @@ func (s *server) deleteUser(ctx context.Context, in *deleteByIDInput) (*struct{}
 	if err != nil {
 		return nil, err
 	}
-	version := int64(0)
-	if pre.set {
-		cur, err := s.store.GetUser(ctx, in.ID)
-		if err != nil {
-			return nil, s.fail(ctx, "get user", err)
-		}
-		if err := pre.check("user "+cur.ID, cur.Version); err != nil {
-			return nil, err
-		}
-		version = cur.Version
-	}
-	if err := s.store.DeleteUser(ctx, in.ID, version); err != nil {
+	if err := s.dir.DeleteUser(ctx, in.ID, pre.admin()); err != nil {
 		return nil, s.fail(ctx, "delete user", err)
 	}
 	return nil, nil
@@ -231,7 +210,7 @@ func (s *server) registerGroups(api huma.API) {
 		OperationID: "listGroups", Method: http.MethodGet, Path: "/v1/groups", Tags: tags,
 		Summary: "List groups", Errors: []int{400, 401, 422},
 	}, func(ctx context.Context, in *pageParams) (*struct{ Body GroupList }, error) {
-		gs, next, err := s.store.ListGroups(ctx, in.page())
+		gs, next, err := s.dir.ListGroups(ctx, in.page())
 		if err != nil {
 			return nil, s.fail(ctx, "list groups", err)
 		}
@@ -250,7 +229,7 @@ func (s *server) registerGroups(api huma.API) {
 		OperationID: "getGroup", Method: http.MethodGet, Path: "/v1/groups/{id}", Tags: tags,
 		Summary: "Get a group", Errors: []int{401, 404},
 	}, func(ctx context.Context, in *idInput) (*groupOutput, error) {
-		g, err := s.store.GetGroup(ctx, in.ID)
+		g, err := s.dir.GetGroup(ctx, in.ID)
 		if err != nil {
 			return nil, s.fail(ctx, "get group", err)
 		}
@@ -270,45 +249,11 @@ func (s *server) registerGroups(api huma.API) {
 }
 
 func (s *server) createGroup(ctx context.Context, in *struct{ Body Group }) (*groupOutput, error) {
-	g := in.Body.domain()
-	if g.ID == "" {
-		g.ID = "grp_" + s.ids()
-	}
-	now := s.stamp()
-	g.Version, g.CreatedAt, g.UpdatedAt = 1, now, now
-	if err := s.checkGroup(ctx, g); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateGroup(ctx, g); err != nil {
+	g, err := s.dir.CreateGroup(ctx, in.Body.input())
+	if err != nil {
 		return nil, s.fail(ctx, "create group", err)
 	}
 	return &groupOutput{Status: http.StatusCreated, ETag: etag(g.Version), Location: "/v1/groups/" + g.ID, Body: groupFrom(g)}, nil
-}
-
-// checkGroup validates g and checks that its members exist.
-func (s *server) checkGroup(ctx context.Context, g *notify.Group) error {
-	var fields []ProblemField
-	if err := g.Validate(); err != nil {
-		p, ok := problemFrom(err)
-		if !ok || p.Code != notify.EInvalid {
-			return s.fail(ctx, "validate group", err)
-		}
-		fields = p.Errors
-	}
-	for i, id := range g.Members {
-		if !notify.ValidID(id) {
-			continue // reported by Validate
-		}
-		if _, err := s.store.GetUser(ctx, id); notify.IsCode(err, notify.ENotFound) {
-			fields = append(fields, ProblemField{Field: indexed("members", i), Message: quote(id) + " is not a known user id"})
-		} else if err != nil {
-			return s.fail(ctx, "check group members", err)
-		}
-	}
-	if len(fields) > 0 {
-		return invalidFields(fields)
-	}
-	return nil
 }
 
 func (s *server) updateGroup(ctx context.Context, in *updateGroupInput) (*groupOutput, error) {
@@ -316,19 +261,8 @@ func (s *server) updateGroup(ctx context.Context, in *updateGroupInput) (*groupO
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.store.GetGroup(ctx, in.ID)
+	g, err := s.dir.UpdateGroup(ctx, in.ID, in.Body.input(), pre.admin())
 	if err != nil {
-		return nil, s.fail(ctx, "get group", err)
-	}
-	if err := pre.check("group "+cur.ID, cur.Version); err != nil {
-		return nil, err
-	}
-	g := in.Body.domain()
-	g.ID, g.Version, g.CreatedAt, g.UpdatedAt = cur.ID, cur.Version+1, cur.CreatedAt, s.stamp()
-	if err := s.checkGroup(ctx, g); err != nil {
-		return nil, err
-	}
-	if err := s.store.UpdateGroup(ctx, g); err != nil {
 		return nil, s.fail(ctx, "update group", err)
 	}
 	return &groupOutput{Status: http.StatusOK, ETag: etag(g.Version), Body: groupFrom(g)}, nil
@@ -339,18 +273,7 @@ func (s *server) deleteGroup(ctx context.Context, in *deleteByIDInput) (*struct{
 	if err != nil {
 		return nil, err
 	}
-	version := int64(0)
-	if pre.set {
-		cur, err := s.store.GetGroup(ctx, in.ID)
-		if err != nil {
-			return nil, s.fail(ctx, "get group", err)
-		}
-		if err := pre.check("group "+cur.ID, cur.Version); err != nil {
-			return nil, err
-		}
-		version = cur.Version
-	}
-	if err := s.store.DeleteGroup(ctx, in.ID, version); err != nil {
+	if err := s.dir.DeleteGroup(ctx, in.ID, pre.admin()); err != nil {
 		return nil, s.fail(ctx, "delete group", err)
 	}
 	return nil, nil
@@ -377,98 +300,31 @@ func (s *server) registerDirectory(api huma.API) {
 	}, s.putDirectory)
 }
 
-// directory reads the whole directory, page by page.
+// directory reads the whole directory.
 func (s *server) directory(ctx context.Context) (Directory, error) {
 	d := Directory{Users: []User{}, Groups: []Group{}}
-	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		us, next, err := s.store.ListUsers(ctx, p)
-		if err != nil {
-			return d, s.fail(ctx, "list users", err)
-		}
-		for _, u := range us {
-			d.Users = append(d.Users, userFrom(u))
-		}
-		if next == "" {
-			break
-		}
-		p.Cursor = next
+	users, groups, err := s.dir.All(ctx)
+	if err != nil {
+		return d, s.fail(ctx, "read the directory", err)
 	}
-	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		gs, next, err := s.store.ListGroups(ctx, p)
-		if err != nil {
-			return d, s.fail(ctx, "list groups", err)
-		}
-		for _, g := range gs {
-			d.Groups = append(d.Groups, groupFrom(g))
-		}
-		if next == "" {
-			break
-		}
-		p.Cursor = next
+	for _, u := range users {
+		d.Users = append(d.Users, userFrom(u))
+	}
+	for _, g := range groups {
+		d.Groups = append(d.Groups, groupFrom(g))
 	}
 	return d, nil
 }
 
 func (s *server) putDirectory(ctx context.Context, in *putDirectoryInput) (*struct{ Body Directory }, error) {
-	now := s.stamp()
 	var d notify.Directory
-	var fields []ProblemField
-	add := func(prefix string, err error) {
-		if p, _ := problemFrom(err); p != nil {
-			for _, f := range p.Errors {
-				fields = append(fields, ProblemField{Field: prefix + "." + f.Field, Message: f.Message})
-			}
-		}
+	for _, u := range in.Body.Users {
+		d.Users = append(d.Users, u.domain())
 	}
-	userIDs := map[string]bool{}
-	emails := map[string]bool{}
-	for i, b := range in.Body.Users {
-		u := b.domain()
-		u.CreatedAt, u.UpdatedAt = now, now
-		prefix := indexed("users", i)
-		if err := u.Validate(); err != nil {
-			add(prefix, err)
-		}
-		if userIDs[u.ID] {
-			fields = append(fields, ProblemField{Field: prefix + ".id", Message: quote(u.ID) + " is repeated"})
-		}
-		if e := strings.ToLower(u.Email); emails[e] {
-			fields = append(fields, ProblemField{Field: prefix + ".email", Message: quote(u.Email) + " is repeated"})
-		} else {
-			emails[e] = true
-		}
-		userIDs[u.ID] = true
-		d.Users = append(d.Users, *u)
+	for _, g := range in.Body.Groups {
+		d.Groups = append(d.Groups, g.domain())
 	}
-	groupIDs := map[string]bool{}
-	names := map[string]bool{}
-	for i, b := range in.Body.Groups {
-		g := b.domain()
-		g.CreatedAt, g.UpdatedAt = now, now
-		prefix := indexed("groups", i)
-		if err := g.Validate(); err != nil {
-			add(prefix, err)
-		}
-		if groupIDs[g.ID] {
-			fields = append(fields, ProblemField{Field: prefix + ".id", Message: quote(g.ID) + " is repeated"})
-		}
-		if n := strings.ToLower(g.Name); names[n] {
-			fields = append(fields, ProblemField{Field: prefix + ".name", Message: quote(g.Name) + " is repeated"})
-		} else {
-			names[n] = true
-		}
-		groupIDs[g.ID] = true
-		for j, m := range g.Members {
-			if notify.ValidID(m) && !userIDs[m] {
-				fields = append(fields, ProblemField{Field: indexed(prefix+".members", j), Message: quote(m) + " is not a user of this directory"})
-			}
-		}
-		d.Groups = append(d.Groups, *g)
-	}
-	if len(fields) > 0 {
-		return nil, invalidFields(fields)
-	}
-	if err := s.store.ReplaceDirectory(ctx, d, in.Prune, now); err != nil {
+	if err := s.dir.Replace(ctx, d, in.Prune); err != nil {
 		return nil, s.fail(ctx, "replace directory", err)
 	}
 	out, err := s.directory(ctx)
@@ -477,7 +333,3 @@ func (s *server) putDirectory(ctx context.Context, in *putDirectoryInput) (*stru
 	}
 	return &struct{ Body Directory }{Body: out}, nil
 }
-
-func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
-
-func quote(s string) string { return strconv.Quote(s) }

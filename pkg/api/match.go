@@ -158,7 +158,7 @@ func (s *server) match(ctx context.Context, in *matchInput) (*matchOutput, error
 		}
 	}
 	if len(res.Recipients.Slack) > 0 {
-		_, err := s.store.GetSlack(ctx)
+		_, err := s.slack.Get(ctx)
 		switch {
 		case notify.IsCode(err, notify.ENotFound):
 			res.Notes = append(res.Notes, "no Slack workspace is connected: the Slack deliveries would be recorded as skipped")

@@ -3,12 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -95,7 +94,7 @@ func (s *server) registerPolicies(api huma.API) {
 }
 
 func (s *server) getPolicy(ctx context.Context, in *policyIDInput) (*policyOutput, error) {
-	r, err := s.store.GetRule(ctx, notify.PolicyRuleID(in.PolicyID))
+	r, err := s.rules.GetPolicy(ctx, in.PolicyID)
 	if err != nil {
 		return nil, s.fail(ctx, "get policy rule", err)
 	}
@@ -103,81 +102,19 @@ func (s *server) getPolicy(ctx context.Context, in *policyIDInput) (*policyOutpu
 }
 
 func (s *server) putPolicy(ctx context.Context, in *putPolicyInput) (*policyOutput, error) {
-	if !notify.ValidID(in.PolicyID) {
-		return nil, fieldf("policyId", "must be 1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit")
-	}
-	pre, err := parseIfMatch(in.IfMatch)
-	if err != nil {
-		return nil, err
-	}
-	id := notify.PolicyRuleID(in.PolicyID)
-	cur, err := s.store.GetRule(ctx, id)
-	switch {
-	case notify.IsCode(err, notify.ENotFound):
-		cur = nil
-	case err != nil:
-		return nil, s.fail(ctx, "get policy rule", err)
-	}
-	var curVersion int64
-	if cur != nil {
-		curVersion = cur.Version
-	}
-	if err := pre.check("the notification of policy "+in.PolicyID, curVersion); err != nil {
-		return nil, err
-	}
-
 	b := in.Body
-	now := s.stamp()
-	r := &notify.Rule{
-		ID:         id,
-		Name:       b.Name,
-		Enabled:    b.Enabled == nil || *b.Enabled,
-		EventTypes: []notify.EventType{notify.TypeJob},
-		Severities: append([]notify.Severity(nil), notify.Severities...),
-		Recipients: b.Recipients.domain(),
-		Source:     notify.SourcePolicy,
-		Policy:     &notify.Policy{ID: in.PolicyID, Name: b.PolicyName, OnSuccess: b.OnSuccess, OnFailure: b.OnFailure},
-		Version:    1,
-		CreatedAt:  now,
-		UpdatedAt:  now,
-	}
-	if r.Name == "" {
-		r.Name = defaultPolicyRuleName(b.PolicyName, in.PolicyID)
-	}
-	if cur != nil {
-		r.Version = cur.Version + 1
-		r.CreatedAt = cur.CreatedAt
-		if b.Enabled == nil {
-			r.Enabled = cur.Enabled
-		}
-	}
-	if err := s.checkRule(ctx, r); err != nil {
-		return nil, renamePolicyFields(err)
+	r, created, err := s.rules.PutPolicy(ctx, in.PolicyID, admin.PolicyInput{
+		PolicyName: b.PolicyName, Name: b.Name, Enabled: b.Enabled,
+		OnSuccess: b.OnSuccess, OnFailure: b.OnFailure, Recipients: b.Recipients.domain(),
+	}, ifMatchLater(in.IfMatch, false))
+	if err != nil {
+		return nil, renamePolicyFields(s.fail(ctx, "put policy rule", err))
 	}
 	status := http.StatusOK
-	if cur == nil {
+	if created {
 		status = http.StatusCreated
-		err = s.store.CreateRule(ctx, r)
-	} else {
-		err = s.store.UpdateRule(ctx, r)
-	}
-	if err != nil {
-		return nil, s.fail(ctx, "put policy rule", err)
 	}
 	return &policyOutput{Status: status, ETag: etag(r.Version), Body: policyFrom(r)}, nil
-}
-
-// defaultPolicyRuleName names a policy rule whose request named none.
-func defaultPolicyRuleName(policyName, policyID string) string {
-	n := strings.TrimSpace(policyName)
-	if n == "" {
-		n = policyID
-	}
-	name := "Policy " + n
-	if utf8.RuneCountInString(name) > notify.MaxRuleName {
-		name = strings.TrimSpace(string([]rune(name)[:notify.MaxRuleName]))
-	}
-	return name
 }
 
 func (s *server) deletePolicy(ctx context.Context, in *deletePolicyInput) (*struct{}, error) {
@@ -185,29 +122,17 @@ func (s *server) deletePolicy(ctx context.Context, in *deletePolicyInput) (*stru
 	if err != nil {
 		return nil, err
 	}
-	id := notify.PolicyRuleID(in.PolicyID)
-	cur, err := s.store.GetRule(ctx, id)
-	if err != nil {
-		return nil, s.fail(ctx, "get policy rule", err)
-	}
-	if err := pre.check("the notification of policy "+in.PolicyID, cur.Version); err != nil {
-		return nil, err
-	}
-	var version int64
-	if pre.set && !pre.any {
-		version = pre.version
-	}
-	if err := s.store.DeleteRule(ctx, id, version); err != nil {
+	if err := s.rules.DeletePolicy(ctx, in.PolicyID, pre.admin()); err != nil {
 		return nil, s.fail(ctx, "delete policy rule", err)
 	}
 	return nil, nil
 }
 
-// renamePolicyFields renames the fields of a rule's validation error to
+// renamePolicyFields renames the fields of a rule's validation problem to
 // those of the PolicyNotification body.
 func renamePolicyFields(err error) error {
 	p, ok := err.(*Problem)
-	if !ok {
+	if !ok || p.Code != notify.EInvalid {
 		return err
 	}
 	names := map[string]string{"policy": "onSuccess", "policy.name": "policyName", "policy.id": "policyId"}

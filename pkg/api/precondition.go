@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -63,4 +64,43 @@ func requireIfMatch(h string) (precondition, error) {
 		return p, newProblem(CodePreconditionRequired, `If-Match is required: send the ETag from a GET of the resource, like If-Match: "3"`)
 	}
 	return p, nil
+}
+
+// admin is the precondition as the admin services take it: nil when no
+// If-Match was sent; a delete must then find the version named (any with
+// *).
+func (p precondition) admin() admin.Precondition {
+	if !p.set {
+		return nil
+	}
+	return func(what string, current int64) (int64, error) {
+		if err := p.check(what, current); err != nil {
+			return 0, err
+		}
+		if p.any {
+			return 0, nil
+		}
+		return p.version, nil
+	}
+}
+
+// ifMatchLater is the If-Match header h as a precondition parsed when the
+// service checks it, after it has read the resource: so a missing
+// resource (404) or a read-only one (409) is reported before a malformed
+// or missing header. required makes a missing header a 428.
+func ifMatchLater(h string, required bool) admin.Precondition {
+	return func(what string, current int64) (int64, error) {
+		parse := parseIfMatch
+		if required {
+			parse = requireIfMatch
+		}
+		p, err := parse(h)
+		if err != nil {
+			return 0, err
+		}
+		if pre := p.admin(); pre != nil {
+			return pre(what, current)
+		}
+		return 0, nil
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -23,7 +24,7 @@ const (
 	CodePreconditionRequired = "precondition_required"  // a PUT without If-Match (428)
 	CodeUnsupportedMediaType = "unsupported_media_type" // a body that is not application/json (415)
 	CodeTimeout              = "timeout"                // the body did not arrive in time (408)
-	CodeNotConnected         = "not_connected"          // the integration a route needs is not connected (409)
+	CodeNotConnected         = admin.ENotConnected      // the integration a route needs is not connected (409)
 )
 
 // ProblemField names one field at fault.

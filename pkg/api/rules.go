@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
@@ -164,7 +164,7 @@ func (s *server) listRules(ctx context.Context, in *listRulesInput) (*listRulesO
 		b := in.Enabled == "true"
 		f.Enabled = &b
 	}
-	rules, next, err := s.store.ListRules(ctx, f)
+	rules, next, err := s.rules.List(ctx, f)
 	if err != nil {
 		return nil, s.fail(ctx, "list rules", err)
 	}
@@ -176,7 +176,7 @@ func (s *server) listRules(ctx context.Context, in *listRulesInput) (*listRulesO
 }
 
 func (s *server) getRule(ctx context.Context, in *ruleIDInput) (*ruleOutput, error) {
-	r, err := s.store.GetRule(ctx, in.ID)
+	r, err := s.rules.Get(ctx, in.ID)
 	if err != nil {
 		return nil, s.fail(ctx, "get rule", err)
 	}
@@ -187,6 +187,11 @@ func ruleResponse(status int, r *notify.Rule) *ruleOutput {
 	return &ruleOutput{Status: status, ETag: etag(r.Version), Body: ruleFrom(r)}
 }
 
+// input is the part of the body a client sets.
+func (r *Rule) input() admin.RuleInput {
+	return admin.RuleInput{Name: r.Name, Enabled: r.Enabled, EventTypes: r.EventTypes, Severities: r.Severities, Recipients: r.Recipients.domain()}
+}
+
 func (s *server) createRule(ctx context.Context, in *createRuleInput) (*ruleOutput, error) {
 	if in.Body.Source == notify.SourcePolicy || in.Body.Policy != nil {
 		field := "source"
@@ -195,23 +200,8 @@ func (s *server) createRule(ctx context.Context, in *createRuleInput) (*ruleOutp
 		}
 		return nil, fieldf(field, "policy rules are managed with PUT /v1/policies/{policyId}/notification")
 	}
-	now := s.stamp()
-	r := &notify.Rule{
-		ID:         "rul_" + s.ids(),
-		Name:       in.Body.Name,
-		Enabled:    in.Body.Enabled == nil || *in.Body.Enabled,
-		EventTypes: in.Body.EventTypes,
-		Severities: in.Body.Severities,
-		Recipients: in.Body.Recipients.domain(),
-		Source:     notify.SourceUser,
-		Version:    1,
-		CreatedAt:  now,
-		UpdatedAt:  now,
-	}
-	if err := s.checkRule(ctx, r); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateRule(ctx, r); err != nil {
+	r, err := s.rules.Create(ctx, in.Body.input())
+	if err != nil {
 		return nil, s.fail(ctx, "create rule", err)
 	}
 	out := ruleResponse(http.StatusCreated, r)
@@ -219,78 +209,9 @@ func (s *server) createRule(ctx context.Context, in *createRuleInput) (*ruleOutp
 	return out, nil
 }
 
-// checkRule validates r and checks that the users and groups it names
-// exist.
-func (s *server) checkRule(ctx context.Context, r *notify.Rule) error {
-	var fields []ProblemField
-	if err := r.Validate(); err != nil {
-		p, ok := problemFrom(err)
-		if !ok || p.Code != notify.EInvalid {
-			return s.fail(ctx, "validate rule", err)
-		}
-		fields = p.Errors
-	}
-	for i, id := range r.Recipients.Users {
-		if !notify.ValidID(id) {
-			continue // reported by Validate
-		}
-		if _, err := s.store.GetUser(ctx, id); notify.IsCode(err, notify.ENotFound) {
-			fields = append(fields, ProblemField{Field: indexed("recipients.users", i), Message: quote(id) + " is not a known user id"})
-		} else if err != nil {
-			return s.fail(ctx, "check rule users", err)
-		}
-	}
-	for i, id := range r.Recipients.Groups {
-		if !notify.ValidID(id) {
-			continue
-		}
-		if _, err := s.store.GetGroup(ctx, id); notify.IsCode(err, notify.ENotFound) {
-			fields = append(fields, ProblemField{Field: indexed("recipients.groups", i), Message: quote(id) + " is not a known group id"})
-		} else if err != nil {
-			return s.fail(ctx, "check rule groups", err)
-		}
-	}
-	if len(fields) > 0 {
-		sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
-		return invalidFields(fields)
-	}
-	return nil
-}
-
 func (s *server) updateRule(ctx context.Context, in *updateRuleInput) (*ruleOutput, error) {
-	cur, err := s.store.GetRule(ctx, in.ID)
+	r, err := s.rules.Update(ctx, in.ID, in.Body.input(), ifMatchLater(in.IfMatch, true))
 	if err != nil {
-		return nil, s.fail(ctx, "get rule", err)
-	}
-	if cur.Source == notify.SourcePolicy {
-		return nil, readOnlyRule(cur)
-	}
-	pre, err := requireIfMatch(in.IfMatch)
-	if err != nil {
-		return nil, err
-	}
-	if err := pre.check("rule "+cur.ID, cur.Version); err != nil {
-		return nil, err
-	}
-	r := &notify.Rule{
-		ID:         cur.ID,
-		Name:       in.Body.Name,
-		Enabled:    cur.Enabled,
-		EventTypes: in.Body.EventTypes,
-		Severities: in.Body.Severities,
-		Recipients: in.Body.Recipients.domain(),
-		Source:     cur.Source,
-		Version:    cur.Version + 1,
-		CreatedAt:  cur.CreatedAt,
-		UpdatedAt:  s.stamp(),
-	}
-	if in.Body.Enabled != nil {
-		r.Enabled = *in.Body.Enabled
-	}
-	if err := s.checkRule(ctx, r); err != nil {
-		return nil, err
-	}
-	if err := s.store.UpdateRule(ctx, r); err != nil {
 		return nil, s.fail(ctx, "update rule", err)
 	}
 	return ruleResponse(http.StatusOK, r), nil
@@ -301,31 +222,8 @@ func (s *server) deleteRule(ctx context.Context, in *deleteRuleInput) (*struct{}
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.store.GetRule(ctx, in.ID)
-	if err != nil {
-		return nil, s.fail(ctx, "get rule", err)
-	}
-	if cur.Source == notify.SourcePolicy {
-		return nil, readOnlyRule(cur)
-	}
-	if err := pre.check("rule "+cur.ID, cur.Version); err != nil {
-		return nil, err
-	}
-	var version int64
-	if pre.set && !pre.any {
-		version = pre.version
-	}
-	if err := s.store.DeleteRule(ctx, cur.ID, version); err != nil {
+	if err := s.rules.Delete(ctx, in.ID, pre.admin()); err != nil {
 		return nil, s.fail(ctx, "delete rule", err)
 	}
 	return nil, nil
-}
-
-func readOnlyRule(r *notify.Rule) *Problem {
-	pid := ""
-	if r.Policy != nil {
-		pid = r.Policy.ID
-	}
-	return newProblem(notify.EReadOnly, "rule "+r.ID+" belongs to policy "+quote(pid)+
-		"; change or remove it with PUT or DELETE /v1/policies/"+pid+"/notification")
 }

@@ -43,6 +43,9 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 		Store:   db,
 		Secrets: awssecrets.New(c.SecretsManager, awssecrets.Config{Prefix: cfg.SecretPrefix}),
 	}
+	// OnRulesChanged stays nil: nothing here caches rules (the planner
+	// reads them for every dry run; the dispatcher function has its own
+	// cache, bounded by its TTL).
 	ac := api.Config{
 		Store:  st,
 		Logger: opts.Logger,

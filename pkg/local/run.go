@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 	}()
 	env := Env{Config: cfg, DataDir: dataDir, Store: st, Queue: pipe.queue, Logger: log}
 
-	var handler http.Handler = pipe.invalidateOnWrite(api.New(pipe.apiConfig(cfg, st, log)))
+	var handler http.Handler = api.New(pipe.apiConfig(cfg, st, log))
 	if opts.Handler != nil {
 		handler = opts.Handler(env, handler)
 	}

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
@@ -30,7 +28,8 @@ const (
 	// 8 keeps the SMTP server's concurrent sessions moderate.
 	Workers = 8
 	// RuleCacheTTL bounds how long the dispatcher reuses its rule index.
-	// Rule changes made through this process's API invalidate it at once;
+	// Rule changes made through this process's admin services invalidate
+	// it at once (api.Config.OnRulesChanged);
 	// the TTL only matters for changes made behind its back.
 	RuleCacheTTL = 2 * time.Second
 )
@@ -83,24 +82,6 @@ func (p *pipeline) consume(ctx context.Context, _ Env) error {
 	return nil
 }
 
-// invalidateOnWrite wraps the API so that a successful write to rules,
-// policies or the directory (which may prune rules) makes the dispatcher
-// read the rules again: a rule takes effect for the next event accepted.
-func (p *pipeline) invalidateOnWrite(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r)
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			return
-		}
-		for _, prefix := range []string{"/v1/rules", "/v1/policies", "/v1/directory", "/v1/users", "/v1/groups"} {
-			if strings.HasPrefix(r.URL.Path, prefix) {
-				p.dispatcher.InvalidateRules()
-				return
-			}
-		}
-	})
-}
-
 // smtpOptions returns the SMTP sender options: trust the certificates in
 // caFile besides the system's.
 func smtpOptions(caFile string) ([]smtp.Option, error) {
@@ -135,5 +116,8 @@ func (p *pipeline) apiConfig(cfg Config, st *bolt.Store, log *slog.Logger) api.C
 		DeadLetters:   p.queue,
 		SlackAPIURL:   cfg.SlackAPIURL,
 		SMTPOptions:   p.smtpOpts,
+		// The admin services announce every change that can change
+		// matching: a rule takes effect for the next event accepted.
+		OnRulesChanged: p.dispatcher.InvalidateRules,
 	}
 }

@@ -1,13 +1,22 @@
 // Package store declares what argo-notify keeps: rules, the directory of users
 // and groups, integrations, secrets and delivery records. Implementations live
-// in subpackages (embedded for local mode, dynamo for AWS) and all pass the
+// in subpackages (bolt for local mode, dynamo for AWS) and all pass the
 // conformance suite in store/storetest.
 //
 // Every method returns *notify.Error values for expected outcomes:
 // ENotFound when an id does not exist, EConflict when a unique name, email
 // or id is taken, EStale when an expected version does not match, EInUse
-// when a user or group still named by a rule is removed. Other errors are
+// when a user or group still named by a rule is removed, EInvalid when a
+// rule names a user or group that does not exist. Other errors are
 // internal.
+//
+// Referential integrity holds under concurrency: that a rule's users and
+// groups exist, and that a removed user or group is named by no rule, are
+// checked atomically with the write, so of a delete of user or group X
+// racing a create or update of a rule naming X exactly one succeeds.
+//
+// The package also holds the helpers every implementation uses to report
+// those outcomes alike (refs.go). It imports only the domain.
 package store
 
 import (
@@ -50,7 +59,8 @@ type DeliveryFilter struct {
 // compared case-insensitively.
 type Rules interface {
 	// CreateRule stores a new rule. The caller sets ID, timestamps and
-	// Version 1; EConflict if the id or the name is taken.
+	// Version 1; EConflict if the id or the name is taken; EInvalid
+	// (UnknownRecipients) if it names a user or group that does not exist.
 	CreateRule(ctx context.Context, r *notify.Rule) error
 	// GetRule returns the rule with the id or ENotFound.
 	GetRule(ctx context.Context, id string) (*notify.Rule, error)
@@ -59,7 +69,8 @@ type Rules interface {
 	ListRules(ctx context.Context, f RuleFilter) (rules []*notify.Rule, next string, err error)
 	// UpdateRule replaces a rule whose stored version is r.Version-1
 	// (the caller increments Version): EStale otherwise, ENotFound if it
-	// does not exist, EConflict if the new name is taken by another rule.
+	// does not exist, EConflict if the new name is taken by another rule,
+	// EInvalid as CreateRule.
 	UpdateRule(ctx context.Context, r *notify.Rule) error
 	// DeleteRule removes a rule. version 0 deletes whatever version is
 	// stored; otherwise EStale if it does not match.

@@ -6,7 +6,10 @@
 // (CreatedAt as big-endian nanoseconds, then the id), so a cursor walks it in
 // creation order; an id bucket maps ids to order keys; a name bucket maps the
 // case-folded unique name (rule name, user email, group name, SMTP nickname)
-// to the id. A refs bucket records which rules name which users and groups.
+// to the id. A refs bucket records which rules name which users and groups:
+// a rule write checks that they exist, and a delete of a user or group that
+// no rule names them, in the same write transaction, so a delete racing a
+// rule write naming the same entry never both succeed.
 // Deliveries are keyed by id with order indexes by time, event, rule and
 // status. Secrets sit in their own bucket.
 //

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -90,7 +89,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, version int64) error 
 			return stale("user", id, old.Version, version)
 		}
 		if refs := refsTo(tx, refUser, id); len(refs) > 0 {
-			return inUse("user", id, refs)
+			return store.InUse(store.RefUser, id, refs)
 		}
 		all, err := groups.all(tx)
 		if err != nil {
@@ -116,12 +115,6 @@ func (s *Store) DeleteUser(ctx context.Context, id string, version int64) error 
 		}
 		return users.remove(tx, old)
 	})
-}
-
-func inUse(kind, id string, refs []string) error {
-	return &notify.Error{Code: notify.EInUse,
-		Message: fmt.Sprintf("%s %q is named by %d rule(s): %s", kind, id, len(refs), strings.Join(refs, ", ")),
-		Refs:    refs}
 }
 
 // checkMembers returns EInvalid naming every member that is not a user.
@@ -203,18 +196,17 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, version int64) error
 			return stale("group", id, old.Version, version)
 		}
 		if refs := refsTo(tx, refGroup, id); len(refs) > 0 {
-			return inUse("group", id, refs)
+			return store.InUse(store.RefGroup, id, refs)
 		}
 		return groups.remove(tx, old)
 	})
 }
 
-// ReplaceDirectory makes the directory exactly d in one transaction.
+// ReplaceDirectory makes the directory exactly d in one transaction: it
+// reads the users, groups and rules, has notify.PlanDirectory compute the
+// change, and applies the plan.
 func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune bool, now time.Time) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
-		if err := d.Check(); err != nil {
-			return err
-		}
 		curUsers, err := users.all(tx)
 		if err != nil {
 			return err
@@ -223,109 +215,52 @@ func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune 
 		if err != nil {
 			return err
 		}
-		keepUsers := make(map[string]bool, len(d.Users))
-		for _, u := range d.Users {
-			keepUsers[u.ID] = true
+		allRules, err := rules.all(tx)
+		if err != nil {
+			return err
 		}
-		keepGroups := make(map[string]bool, len(d.Groups))
-		for _, g := range d.Groups {
-			keepGroups[g.ID] = true
+		plan, err := notify.PlanDirectory(curUsers, curGroups, allRules, d, prune, now)
+		if err != nil {
+			return err
 		}
-		goneUsers, goneGroups := map[string]bool{}, map[string]bool{}
-		var refs []string
-		for _, u := range curUsers {
-			if !keepUsers[u.ID] {
-				goneUsers[u.ID] = true
-				refs = append(refs, refsTo(tx, refUser, u.ID)...)
+		for i := range plan.PruneRules {
+			r := &plan.PruneRules[i]
+			old, key, err := rules.get(tx, r.ID)
+			if err != nil {
+				return err
 			}
-		}
-		for _, g := range curGroups {
-			if !keepGroups[g.ID] {
-				goneGroups[g.ID] = true
-				refs = append(refs, refsTo(tx, refGroup, g.ID)...)
-			}
-		}
-		slices.Sort(refs)
-		refs = slices.Compact(refs)
-		if len(refs) > 0 && !prune {
-			return &notify.Error{Code: notify.EInUse,
-				Message: fmt.Sprintf("users or groups the directory removes are named by %d rule(s): %s", len(refs), strings.Join(refs, ", ")),
-				Refs:    refs}
-		}
-		for _, id := range refs {
-			if err := pruneRule(tx, id, goneUsers, goneGroups, now); err != nil {
+			if err := replaceRule(tx, old, key, r); err != nil {
 				return err
 			}
 		}
-		// Take out every removed or changed record first, so that emails and
-		// names can move between records, then write the new state.
-		if err := replaceAll(tx, users, curUsers, d.Users, now, userSame, func(u *notify.User, v int64, c, m time.Time) {
-			u.Version, u.CreatedAt, u.UpdatedAt = v, c, m
-		}); err != nil {
+		if err := apply(tx, users, plan.CreateUsers, plan.UpdateUsers, plan.DeleteUsers); err != nil {
 			return err
 		}
-		return replaceAll(tx, groups, curGroups, d.Groups, now, groupSame, func(g *notify.Group, v int64, c, m time.Time) {
-			g.Version, g.CreatedAt, g.UpdatedAt = v, c, m
-		})
+		return apply(tx, groups, plan.CreateGroups, plan.UpdateGroups, plan.DeleteGroups)
 	})
 }
 
-func userSame(a, b *notify.User) bool {
-	return a.Name == b.Name && a.Email == b.Email && a.Role == b.Role
-}
-
-func groupSame(a, b *notify.Group) bool {
-	return a.Name == b.Name && slices.Equal(a.Members, b.Members)
-}
-
-// replaceAll makes table t hold exactly want, given its current content cur.
-func replaceAll[T any](tx *bbolt.Tx, t *table[T], cur []*T, want []T, now time.Time,
-	same func(a, b *T) bool, stamp func(v *T, version int64, created, updated time.Time)) error {
-	old := make(map[string]*T, len(cur))
-	for _, v := range cur {
-		old[t.id(v)] = v
-	}
-	var write []*T
-	for i := range want {
-		v := want[i] // a copy: d belongs to the caller
-		prev := old[t.id(&v)]
-		switch {
-		case prev == nil:
-			stamp(&v, 1, now, now)
-		case same(prev, &v):
-			delete(old, t.id(&v)) // unchanged: leave it alone
-			continue
-		default:
-			stamp(&v, t.version(prev)+1, t.createdAt(prev), now)
-		}
-		write = append(write, &v)
-	}
-	for _, v := range old { // removed or changed
-		if err := t.remove(tx, v); err != nil {
-			return err
+// apply writes one kind's part of a directory plan. It takes out every
+// removed or changed record first, so that emails and names can move
+// between records, then writes the new state.
+func apply[T any](tx *bbolt.Tx, t *table[T], create, update, del []T) error {
+	for _, list := range [][]T{del, update} {
+		for i := range list {
+			old, _, err := t.get(tx, t.id(&list[i]))
+			if err != nil {
+				return err
+			}
+			if err := t.remove(tx, old); err != nil {
+				return err
+			}
 		}
 	}
-	for _, v := range write {
-		if err := t.insert(tx, v); err != nil {
-			return err
+	for _, list := range [][]T{update, create} {
+		for i := range list {
+			if err := t.insert(tx, &list[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
-}
-
-// pruneRule removes the gone users and groups from rule id's recipients.
-func pruneRule(tx *bbolt.Tx, id string, goneUsers, goneGroups map[string]bool, now time.Time) error {
-	old, key, err := rules.get(tx, id)
-	if err != nil {
-		return err
-	}
-	r := *old
-	r.Recipients.Users = slices.DeleteFunc(slices.Clone(old.Recipients.Users), func(u string) bool { return goneUsers[u] })
-	r.Recipients.Groups = slices.DeleteFunc(slices.Clone(old.Recipients.Groups), func(g string) bool { return goneGroups[g] })
-	r.Version++
-	r.UpdatedAt = now
-	if r.Recipients.Empty() {
-		r.Enabled = false
-	}
-	return replaceRule(tx, old, key, &r)
 }

@@ -62,9 +62,31 @@ func refsTo(tx *bbolt.Tx, kind, id string) []string {
 	return out
 }
 
-// CreateRule stores a new rule; EConflict if its id or name is taken.
+// checkRefs fails with EInvalid (store.UnknownRecipients) if r names a user
+// or group that does not exist. It runs in the transaction that writes r,
+// so a concurrent DeleteUser or DeleteGroup either sees the rule's
+// references or has already removed what the rule would name.
+func checkRefs(tx *bbolt.Tx, r *notify.Rule) error {
+	var missing []store.MissingRef
+	for _, ref := range store.RuleRefs(r) {
+		exists := users.exists
+		if ref.Kind == store.RefGroup {
+			exists = groups.exists
+		}
+		if !exists(tx, ref.ID) {
+			missing = append(missing, ref)
+		}
+	}
+	return store.UnknownRecipients(missing)
+}
+
+// CreateRule stores a new rule; EConflict if its id or name is taken,
+// EInvalid if it names a user or group that does not exist.
 func (s *Store) CreateRule(ctx context.Context, r *notify.Rule) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
+		if err := checkRefs(tx, r); err != nil {
+			return err
+		}
 		if err := rules.insert(tx, r); err != nil {
 			return err
 		}
@@ -103,7 +125,8 @@ func (s *Store) ListRules(ctx context.Context, f store.RuleFilter) ([]*notify.Ru
 	return out, next, err
 }
 
-// UpdateRule replaces the rule whose stored version is r.Version-1.
+// UpdateRule replaces the rule whose stored version is r.Version-1;
+// EInvalid if it names a user or group that does not exist.
 func (s *Store) UpdateRule(ctx context.Context, r *notify.Rule) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		old, key, err := rules.get(tx, r.ID)
@@ -112,6 +135,9 @@ func (s *Store) UpdateRule(ctx context.Context, r *notify.Rule) error {
 		}
 		if old.Version != r.Version-1 {
 			return stale("rule", r.ID, old.Version, r.Version-1)
+		}
+		if err := checkRefs(tx, r); err != nil {
+			return err
 		}
 		return replaceRule(tx, old, key, r)
 	})

@@ -2,9 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
@@ -29,9 +30,10 @@ var groups = &kind[notify.Group]{
 	setCreatedAt: func(g *notify.Group, t time.Time) { g.CreatedAt = t },
 }
 
-// CreateUser stores a new user; EConflict if the id or email is taken.
+// CreateUser stores a new user and its reference counter; EConflict if
+// the id or email is taken.
 func (s *Store) CreateUser(ctx context.Context, u *notify.User) error {
-	return users.insert(ctx, s, u)
+	return users.insert(ctx, s, u, s.newRefs(users.prefix, u.ID))
 }
 
 // GetUser returns the user with the id or ENotFound.
@@ -49,26 +51,22 @@ func (s *Store) UpdateUser(ctx context.Context, u *notify.User) error {
 	return users.update(ctx, s, u, nil)
 }
 
-// DeleteUser removes a user (any version if version is 0) and takes it out
-// of every group it is in, in one transaction (each such group gets a new
-// version). EInUse if a rule names the user. The rules are read from the
-// index just before: a rule created at the same moment naming the user is
-// not seen.
+// DeleteUser removes a user (any version if version is 0) and its
+// reference counter, and takes it out of every group it is in, in one
+// transaction (each such group gets a new version). EInUse if a rule names
+// the user: the counter must be 0, so a rule written meanwhile naming the
+// user makes the delete fail.
 func (s *Store) DeleteUser(ctx context.Context, id string, version int64) error {
-	return users.remove(ctx, s, id, version, func(ctx context.Context, _ *notify.User) ([]op, error) {
-		all, err := s.AllRules(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("delete user %q: %w", id, err)
-		}
-		if refs := refsTo(all, "user", id); len(refs) > 0 {
-			return nil, inUse("user", id, refs)
+	err := users.remove(ctx, s, id, version, func(ctx context.Context, _ *notify.User) ([]op, error) {
+		if err := s.notNamed(ctx, store.RefUser, id); err != nil {
+			return nil, err
 		}
 		gs, err := groups.all(ctx, s)
 		if err != nil {
 			return nil, fmt.Errorf("delete user %q: %w", id, err)
 		}
 		now := s.now().UTC()
-		var ops []op
+		ops := []op{s.dropRefs(users.prefix, id, 0)}
 		for _, g := range gs {
 			i := slices.Index(g.Members, id)
 			if i < 0 {
@@ -86,6 +84,33 @@ func (s *Store) DeleteUser(ctx context.Context, id string, version int64) error 
 		}
 		return ops, nil
 	})
+	return s.inUseIfNamed(ctx, err, store.RefUser, id)
+}
+
+// notNamed fails with EInUse if a rule names the user or group id (kind
+// store.RefUser or store.RefGroup), as the rules read now say.
+func (s *Store) notNamed(ctx context.Context, kind, id string) error {
+	all, err := s.AllRules(ctx)
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", kind, id, err)
+	}
+	if refs := refsTo(all, kind, id); len(refs) > 0 {
+		return store.InUse(kind, id, refs)
+	}
+	return nil
+}
+
+// inUseIfNamed turns the failed counter condition of a delete into EInUse
+// with the rules that now name the user or group.
+func (s *Store) inUseIfNamed(ctx context.Context, err error, kind, id string) error {
+	if !errors.Is(err, errRefsChanged) {
+		return err
+	}
+	if err := s.notNamed(ctx, kind, id); err != nil {
+		return err
+	}
+	// Named when the delete ran, no longer now: the caller may try again.
+	return notify.Errorf(notify.EStale, "the rules naming %s %q changed meanwhile", kind, id)
 }
 
 // checkMembers returns EInvalid naming every member of g that is not a user.
@@ -123,13 +148,13 @@ func (s *Store) checkMembers(ctx context.Context, g *notify.Group) error {
 	return &notify.Error{Code: notify.EInvalid, Message: fields[0].Field + ": " + fields[0].Message, Fields: fields}
 }
 
-// CreateGroup stores a new group; EConflict if the id or name is taken,
-// EInvalid if a member is not a user.
+// CreateGroup stores a new group and its reference counter; EConflict if
+// the id or name is taken, EInvalid if a member is not a user.
 func (s *Store) CreateGroup(ctx context.Context, g *notify.Group) error {
 	if err := s.checkMembers(ctx, g); err != nil {
 		return err
 	}
-	return groups.insert(ctx, s, g)
+	return groups.insert(ctx, s, g, s.newRefs(groups.prefix, g.ID))
 }
 
 // GetGroup returns the group with the id or ENotFound.
@@ -150,32 +175,47 @@ func (s *Store) UpdateGroup(ctx context.Context, g *notify.Group) error {
 	})
 }
 
-// DeleteGroup removes a group (any version if version is 0); EInUse if a rule
-// names it.
+// DeleteGroup removes a group (any version if version is 0) and its
+// reference counter; EInUse if a rule names it (atomically, as
+// DeleteUser).
 func (s *Store) DeleteGroup(ctx context.Context, id string, version int64) error {
-	return groups.remove(ctx, s, id, version, func(ctx context.Context, _ *notify.Group) ([]op, error) {
-		all, err := s.AllRules(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("delete group %q: %w", id, err)
+	err := groups.remove(ctx, s, id, version, func(ctx context.Context, _ *notify.Group) ([]op, error) {
+		if err := s.notNamed(ctx, store.RefGroup, id); err != nil {
+			return nil, err
 		}
-		if refs := refsTo(all, "group", id); len(refs) > 0 {
-			return nil, inUse("group", id, refs)
-		}
-		return nil, nil
+		return []op{s.dropRefs(groups.prefix, id, 0)}, nil
 	})
+	return s.inUseIfNamed(ctx, err, store.RefGroup, id)
 }
 
-// ReplaceDirectory makes the directory exactly d. It reads the users, groups
-// and rules, then writes every change — records (each conditioned on the
-// version it read), name guards (moved between records where emails or names
-// swap) and pruned rules — in one TransactWriteItems. DynamoDB holds at most
-// 100 writes in a transaction: a larger change is written in several
-// transactions, in order, and is then not atomic (a failure part-way leaves
-// the part written; running the same replace again completes it).
+// ReplaceDirectory makes the directory exactly d. It reads the users,
+// groups and rules, has notify.PlanDirectory compute the change, and writes
+// the plan — records (each conditioned on the version it read), reference
+// counters (created with new records; deleted with removed ones on the
+// condition that they still count the rules read), name guards (moved
+// between records where emails or names swap) and pruned rules — in one
+// TransactWriteItems. A rule written meanwhile naming a removed user or
+// group fails the counter's condition: the replace then starts again from
+// a new read, and fails with EInUse or prunes the new rule too.
+//
+// DynamoDB holds at most 100 writes in a transaction: a larger change is
+// written in several transactions, in order, and is then not atomic (a
+// failure part-way leaves the part written; running the same replace again
+// completes it). Counters of removed records are deleted before the
+// records, so that no rule can name a record whose counter is gone.
 func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune bool, now time.Time) error {
-	if err := d.Check(); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		err := s.replaceDirectory(ctx, d, prune, now)
+		if !errors.Is(err, errRefsChanged) {
+			return err
+		}
+		if attempt == transactRetries {
+			return notify.Errorf(notify.EStale, "the rules changed while the directory was being replaced; try again")
+		}
 	}
+}
+
+func (s *Store) replaceDirectory(ctx context.Context, d notify.Directory, prune bool, now time.Time) error {
 	curUsers, err := users.all(ctx, s)
 	if err != nil {
 		return fmt.Errorf("replace directory: %w", err)
@@ -188,64 +228,30 @@ func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune 
 	if err != nil {
 		return fmt.Errorf("replace directory: %w", err)
 	}
-	keepUsers := make(map[string]bool, len(d.Users))
-	for _, u := range d.Users {
-		keepUsers[u.ID] = true
+	plan, err := notify.PlanDirectory(curUsers, curGroups, allRules, d, prune, now)
+	if err != nil {
+		return err
 	}
-	keepGroups := make(map[string]bool, len(d.Groups))
-	for _, g := range d.Groups {
-		keepGroups[g.ID] = true
-	}
-	goneUsers, goneGroups := map[string]bool{}, map[string]bool{}
-	var refs []string
-	for _, u := range curUsers {
-		if !keepUsers[u.ID] {
-			goneUsers[u.ID] = true
-			refs = append(refs, refsTo(allRules, "user", u.ID)...)
-		}
-	}
-	for _, g := range curGroups {
-		if !keepGroups[g.ID] {
-			goneGroups[g.ID] = true
-			refs = append(refs, refsTo(allRules, "group", g.ID)...)
-		}
-	}
-	slices.Sort(refs)
-	refs = slices.Compact(refs)
-	if len(refs) > 0 && !prune {
-		return &notify.Error{Code: notify.EInUse,
-			Message: fmt.Sprintf("users or groups the directory removes are named by %d rule(s): %s", len(refs), strings.Join(refs, ", ")),
-			Refs:    refs}
-	}
-
 	var ops []op
-	for _, r := range allRules {
-		if !slices.Contains(refs, r.ID) {
-			continue
-		}
-		nr := *r
-		nr.Recipients.Users = slices.DeleteFunc(slices.Clone(r.Recipients.Users), func(u string) bool { return goneUsers[u] })
-		nr.Recipients.Groups = slices.DeleteFunc(slices.Clone(r.Recipients.Groups), func(g string) bool { return goneGroups[g] })
-		nr.Version++
-		nr.UpdatedAt = now
-		if nr.Recipients.Empty() {
-			nr.Enabled = false
-		}
-		o, err := rules.putOver(s, &nr, r.Version)
+	for i := range plan.PruneRules {
+		r := &plan.PruneRules[i]
+		o, err := rules.putOver(s, r, r.Version-1)
 		if err != nil {
 			return err
 		}
 		ops = append(ops, o)
 	}
-	uops, err := replaceAll(s, users, curUsers, d.Users, now, userSame, func(u *notify.User, v int64, c, m time.Time) {
-		u.Version, u.CreatedAt, u.UpdatedAt = v, c, m
-	})
+	for _, u := range plan.DeleteUsers {
+		ops = append(ops, s.dropRefs(users.prefix, u.ID, int64(len(refsTo(allRules, store.RefUser, u.ID)))))
+	}
+	for _, g := range plan.DeleteGroups {
+		ops = append(ops, s.dropRefs(groups.prefix, g.ID, int64(len(refsTo(allRules, store.RefGroup, g.ID)))))
+	}
+	uops, err := applyOps(s, users, curUsers, plan.CreateUsers, plan.UpdateUsers, plan.DeleteUsers)
 	if err != nil {
 		return err
 	}
-	gops, err := replaceAll(s, groups, curGroups, d.Groups, now, groupSame, func(g *notify.Group, v int64, c, m time.Time) {
-		g.Version, g.CreatedAt, g.UpdatedAt = v, c, m
-	})
+	gops, err := applyOps(s, groups, curGroups, plan.CreateGroups, plan.UpdateGroups, plan.DeleteGroups)
 	if err != nil {
 		return err
 	}
@@ -253,7 +259,7 @@ func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune 
 	for i := 0; i < len(ops); i += maxTransactItems {
 		chunk := ops[i:min(i+maxTransactItems, len(ops))]
 		if err := s.transact(ctx, "replace directory", chunk); err != nil {
-			if i > 0 {
+			if i > 0 && !errors.Is(err, errRefsChanged) {
 				return fmt.Errorf("replace directory: part %d of %d: %w", i/maxTransactItems+1, (len(ops)+maxTransactItems-1)/maxTransactItems, err)
 			}
 			return err
@@ -262,71 +268,58 @@ func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune 
 	return nil
 }
 
-func userSame(a, b *notify.User) bool {
-	return a.Name == b.Name && a.Email == b.Email && a.Role == b.Role
-}
-
-func groupSame(a, b *notify.Group) bool {
-	return a.Name == b.Name && slices.Equal(a.Members, b.Members)
-}
-
-// replaceAll returns the ops that make kind k hold exactly want, given its
-// current records cur: puts of new and changed records, deletes of removed
-// ones, and the moves of their name guards.
-func replaceAll[T any](s *Store, k *kind[T], cur []*T, want []T, now time.Time,
-	same func(a, b *T) bool, stamp func(v *T, version int64, created, updated time.Time)) ([]op, error) {
-	old := make(map[string]*T, len(cur))
-	curNames := map[string]string{} // folded name → id, as stored
+// applyOps returns the ops that apply kind k's part of a directory plan,
+// given its current records cur: puts of new records (with their reference
+// counters) and changed ones, deletes of removed ones, and the moves of
+// their name guards.
+func applyOps[T any](s *Store, k *kind[T], cur []*T, create, update, del []T) ([]op, error) {
+	held := map[string]string{} // folded name → id, as stored
+	stored := make(map[string]*T, len(cur))
 	for _, v := range cur {
-		old[k.id(v)] = v
-		curNames[fold(k.uniq(v))] = k.id(v)
+		held[fold(k.uniq(v))] = k.id(v)
+		stored[k.id(v)] = v
 	}
-	wantNames := map[string]string{}
-	display := map[string]string{} // folded name → name, for messages
+	after := maps.Clone(held) // folded name → id, once applied
+	display := map[string]string{}
 	var ops []op
-	for i := range want {
-		v := want[i] // a copy: d belongs to the caller
-		wantNames[fold(k.uniq(&v))] = k.id(&v)
-		display[fold(k.uniq(&v))] = k.uniq(&v)
-		prev := old[k.id(&v)]
-		var (
-			o   op
-			err error
-		)
-		switch {
-		case prev == nil:
-			stamp(&v, 1, now, now)
-			o, err = k.putNew(s, &v)
-		case same(prev, &v):
-			continue
-		default:
-			stamp(&v, k.version(prev)+1, k.createdAt(prev), now)
-			o, err = k.putOver(s, &v, k.version(prev))
+	for i := range del {
+		v := &del[i]
+		delete(after, fold(k.uniq(v)))
+		ops = append(ops, k.deleteAt(s, k.id(v), k.version(v)))
+	}
+	for i := range update {
+		if old := stored[k.id(&update[i])]; old != nil {
+			delete(after, fold(k.uniq(old)))
 		}
+	}
+	for i := range update {
+		v := &update[i]
+		after[fold(k.uniq(v))], display[fold(k.uniq(v))] = k.id(v), k.uniq(v)
+		o, err := k.putOver(s, v, k.version(v)-1)
 		if err != nil {
 			return nil, err
 		}
 		ops = append(ops, o)
 	}
-	keep := make(map[string]bool, len(want))
-	for i := range want {
-		keep[k.id(&want[i])] = true
-	}
-	for _, v := range cur {
-		if !keep[k.id(v)] {
-			ops = append(ops, k.deleteAt(s, k.id(v), k.version(v)))
+	for i := range create {
+		v := &create[i]
+		after[fold(k.uniq(v))], display[fold(k.uniq(v))] = k.id(v), k.uniq(v)
+		o, err := k.putNew(s, v)
+		if err != nil {
+			return nil, err
 		}
+		ops = append(ops, o, s.newRefs(k.prefix, k.id(v)))
 	}
-	for name, id := range curNames {
-		switch to, ok := wantNames[name]; {
+	for name, id := range held {
+		switch to, ok := after[name]; {
 		case !ok:
 			ops = append(ops, op{item: k.freeName(s, name, id).item, onFail: stalePart(k.name)})
 		case to != id:
 			ops = append(ops, k.takeName(s, display[name], to, id))
 		}
 	}
-	for name, id := range wantNames {
-		if _, ok := curNames[name]; !ok {
+	for name, id := range after {
+		if _, ok := held[name]; !ok {
 			ops = append(ops, k.takeName(s, display[name], id, ""))
 		}
 	}

@@ -18,6 +18,17 @@
 // Reads of single items are strongly consistent; lists read the index,
 // which on AWS is eventually consistent.
 //
+// Referential integrity (a rule never names a user or group that does not
+// exist, even when a delete races a rule write) rests on a reference
+// counter item per user and group (refs.go): rule writes raise and lower
+// the counters in their own TransactWriteItems, on the condition that they
+// exist; deletes remove the counter on the condition that it is 0. Because
+// one transaction holds at most 100 items, a rule names at most
+// MaxRuleRefs users and groups together on this store (EInvalid beyond),
+// and one update changes at most 97 of them. Tables written before the
+// counters existed need them backfilled (one item per user and group,
+// refs = the rules naming it) before rules can name those entries.
+//
 // The package imports the domain and the store contract and the AWS SDK,
 // never another adapter.
 package dynamo
@@ -28,7 +39,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -123,12 +133,6 @@ func notFound(kind, id string) error {
 
 func stale(kind, id string, stored, want int64) error {
 	return notify.Errorf(notify.EStale, "%s %q is at version %d, not %d", kind, id, stored, want)
-}
-
-func inUse(kind, id string, refs []string) error {
-	return &notify.Error{Code: notify.EInUse,
-		Message: fmt.Sprintf("%s %q is named by %d rule(s): %s", kind, id, len(refs), strings.Join(refs, ", ")),
-		Refs:    refs}
 }
 
 // limitOf applies store.Page's rules to a requested limit.
@@ -295,76 +299,6 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 		return nil, nil
 	}
 	return res.Item, nil
-}
-
-// op is one write of a transaction and the error to report when its
-// condition fails.
-type op struct {
-	item   types.TransactWriteItem
-	onFail func() error
-}
-
-// transact writes ops in one TransactWriteItems. When a condition fails, it
-// returns the onFail error of the first op whose condition failed. A
-// transaction cancelled by a concurrent one is retried a few times.
-func (s *Store) transact(ctx context.Context, what string, ops []op) error {
-	if len(ops) == 0 {
-		return nil
-	}
-	items := make([]types.TransactWriteItem, len(ops))
-	for i, o := range ops {
-		items[i] = o.item
-	}
-	for attempt := 0; ; attempt++ {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			return nil
-		}
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
-			var tip *types.TransactionInProgressException
-			if errors.As(err, &tip) && attempt < transactRetries {
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-				continue
-			}
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		conflict := false
-		for i, r := range tce.CancellationReasons {
-			switch aws.ToString(r.Code) {
-			case "ConditionalCheckFailed":
-				if i < len(ops) && ops[i].onFail != nil {
-					return ops[i].onFail()
-				}
-				return fmt.Errorf("%s: condition of item %d failed: %w", what, i, err)
-			case "TransactionConflict":
-				conflict = true
-			}
-		}
-		if conflict && attempt < transactRetries {
-			if err := backoff(ctx, attempt); err != nil {
-				return err
-			}
-			continue
-		}
-		return fmt.Errorf("%s: %w", what, err)
-	}
-}
-
-// backoff waits a little before another attempt: 10 ms doubling, jittered.
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(10<<attempt) * time.Millisecond
-	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // isConditionFailed reports whether err is a failed condition of a single

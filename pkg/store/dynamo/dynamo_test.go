@@ -317,10 +317,12 @@ func TestReplaceLargeDirectory(t *testing.T) {
 		users    int
 		wantCall string
 	}{
-		// 150 users + 1 group, each a record and a name guard: 302 writes.
-		{"from empty", 150, "7: Query×3 TransactWriteItems×4"},
-		// 90 users and their 90 email guards deleted: 180 writes.
-		{"shrink", 60, "5: Query×3 TransactWriteItems×2"},
+		// 150 users + 1 group, each a record, a name guard and a
+		// reference counter: 453 writes.
+		{"from empty", 150, "8: Query×3 TransactWriteItems×5"},
+		// 90 users, their email guards and their counters deleted: 270
+		// writes.
+		{"shrink", 60, "6: Query×3 TransactWriteItems×3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cnt.take()

@@ -152,15 +152,15 @@ func (k *kind[T]) freeName(s *Store, name, id string) op {
 	}
 }
 
-// insert stores a new record and takes its name in one transaction:
-// EConflict if the id or the name is taken.
-func (k *kind[T]) insert(ctx context.Context, s *Store, v *T) error {
+// insert stores a new record and takes its name in one transaction, with
+// the extra ops: EConflict if the id or the name is taken.
+func (k *kind[T]) insert(ctx context.Context, s *Store, v *T, extra ...op) error {
 	put, err := k.putNew(s, v)
 	if err != nil {
 		return err
 	}
 	return s.transact(ctx, fmt.Sprintf("create %s %q", k.name, k.id(v)),
-		[]op{put, k.takeName(s, k.uniq(v), k.id(v), "")})
+		append([]op{put, k.takeName(s, k.uniq(v), k.id(v), "")}, extra...))
 }
 
 // update replaces the record whose stored version is v's version - 1,
@@ -205,12 +205,20 @@ func (k *kind[T]) update(ctx context.Context, s *Store, v *T, check func(ctx con
 			return err
 		}
 	}
+	return k.replace(ctx, s, v, old)
+}
+
+// replace writes v over old (read at v's version - 1) in one transaction
+// with the extra ops, keeping old's CreatedAt and moving the name guard on
+// a rename.
+func (k *kind[T]) replace(ctx context.Context, s *Store, v, old *T, extra ...op) error {
+	id := k.id(v)
 	if c := k.createdAt(old); !k.createdAt(v).Equal(c) {
 		cp := *v
 		k.setCreatedAt(&cp, c)
 		v = &cp
 	}
-	o, err := k.putOver(s, v, prev)
+	o, err := k.putOver(s, v, k.version(old))
 	if err != nil {
 		return err
 	}
@@ -218,7 +226,7 @@ func (k *kind[T]) update(ctx context.Context, s *Store, v *T, check func(ctx con
 	if oldName := k.uniq(old); fold(oldName) != fold(k.uniq(v)) {
 		ops = append(ops, k.freeName(s, oldName, id), k.takeName(s, k.uniq(v), id, ""))
 	}
-	return s.transact(ctx, what, ops)
+	return s.transact(ctx, fmt.Sprintf("update %s %q", k.name, id), append(ops, extra...))
 }
 
 // getAt returns the record with the id if it is at version ver: ENotFound

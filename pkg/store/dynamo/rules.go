@@ -2,13 +2,23 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
+)
+
+// Attribute names of a rule's recipients, as attributevalue encodes them.
+const (
+	attrRecipients = "Recipients"
+	attrUsers      = "Users"
+	attrGroups     = "Groups"
 )
 
 var rules = &kind[notify.Rule]{
@@ -20,10 +30,16 @@ var rules = &kind[notify.Rule]{
 	setCreatedAt: func(r *notify.Rule, t time.Time) { r.CreatedAt = t },
 }
 
-// CreateRule stores a new rule; EConflict if its id or name is taken. One
-// TransactWriteItems: the rule and its name guard.
+// CreateRule stores a new rule; EConflict if its id or name is taken,
+// EInvalid if it names a user or group that does not exist (or more than
+// MaxRuleRefs of them). One TransactWriteItems: the rule, its name guard
+// and the reference counter of each user and group it names.
 func (s *Store) CreateRule(ctx context.Context, r *notify.Rule) error {
-	return rules.insert(ctx, s, r)
+	ops, err := s.refOps(nil, r)
+	if err != nil {
+		return err
+	}
+	return rules.insert(ctx, s, r, ops...)
 }
 
 // GetRule returns the rule with the id or ENotFound.
@@ -53,15 +69,77 @@ func (s *Store) ListRules(ctx context.Context, f store.RuleFilter) ([]*notify.Ru
 	return rules.page(ctx, s, f.Page, flt)
 }
 
-// UpdateRule replaces the rule whose stored version is r.Version-1: one
-// conditional PutItem when the name keeps its case-folded form.
+// UpdateRule replaces the rule whose stored version is r.Version-1;
+// EInvalid if it starts naming a user or group that does not exist. When
+// it names the same users and groups as stored, and the name keeps its
+// case-folded form (the common case), that is one conditional PutItem;
+// otherwise the rule is read and written in one TransactWriteItems with
+// its name guards and the reference counters it changes.
 func (s *Store) UpdateRule(ctx context.Context, r *notify.Rule) error {
-	return rules.update(ctx, s, r, nil)
+	if done, err := s.putRuleSameRefs(ctx, r); done || err != nil {
+		return err
+	}
+	old, err := rules.getAt(ctx, s, r.ID, r.Version-1)
+	if err != nil {
+		return err
+	}
+	ops, err := s.refOps(old, r)
+	if err != nil {
+		return err
+	}
+	return rules.replace(ctx, s, r, old, ops...)
 }
 
-// DeleteRule removes a rule (any version if version is 0).
+// putRuleSameRefs writes r with one PutItem on the condition that the
+// stored rule is at the version before r's, has the same folded name and
+// creation time, and names the same users and groups (so no counter
+// changes). done is false when a condition failed.
+func (s *Store) putRuleSameRefs(ctx context.Context, r *notify.Rule) (done bool, err error) {
+	item, err := rules.item(r)
+	if err != nil {
+		return false, err
+	}
+	rc, ok := item[attrRecipients].(*types.AttributeValueMemberM)
+	if !ok {
+		return false, nil
+	}
+	values := map[string]types.AttributeValue{
+		":prev": num(r.Version - 1), ":u": item[attrUniq], ":gsk": item[AttrGSI1SK]}
+	// A list compares with =; an absent one (NULL) by its type.
+	same := func(path, ref string, v types.AttributeValue) string {
+		if _, null := v.(*types.AttributeValueMemberNULL); v == nil || null {
+			values[":null"] = str("NULL")
+			return "(attribute_not_exists(" + path + ") OR attribute_type(" + path + ", :null))"
+		}
+		values[ref] = v
+		return path + " = " + ref
+	}
+	cond := "#v = :prev AND #u = :u AND #gsk = :gsk AND " +
+		same("#rc.#us", ":us", rc.Value[attrUsers]) + " AND " + same("#rc.#gs", ":gs", rc.Value[attrGroups])
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: map[string]string{
+			"#v": attrVer, "#u": attrUniq, "#gsk": AttrGSI1SK,
+			"#rc": attrRecipients, "#us": attrUsers, "#gs": attrGroups},
+		ExpressionAttributeValues: values,
+	})
+	if err == nil {
+		return true, nil
+	}
+	if failed, _ := isConditionFailed(err); failed {
+		return false, nil
+	}
+	return false, fmt.Errorf("update rule %q: %w", r.ID, err)
+}
+
+// DeleteRule removes a rule (any version if version is 0) and lowers the
+// reference counters of the users and groups it names.
 func (s *Store) DeleteRule(ctx context.Context, id string, version int64) error {
-	return rules.remove(ctx, s, id, version, nil)
+	return rules.remove(ctx, s, id, version, func(_ context.Context, old *notify.Rule) ([]op, error) {
+		return s.refOps(old, nil)
+	})
 }
 
 // AllRules returns every rule, oldest first.

@@ -36,6 +36,8 @@ func ruleIDs(rs []*notify.Rule) []string {
 func testRules(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("create and get", func(t *testing.T) {
 		s, c := newStore(t), &clock{}
+		must(t, "create user", s.CreateUser(ctx, c.user("u1", "a@example.com")))
+		must(t, "create group", s.CreateGroup(ctx, c.group("g1", "Ops")))
 		r := c.rule("r1", "Deploy failures")
 		r.Recipients = notify.Recipients{Users: []string{"u1"}, Groups: []string{"g1"}, Emails: []string{"a@example.com"}, SlackChannels: []string{"C0123456789"}}
 		r.EventTypes = []notify.EventType{notify.TypeJob, notify.TypeDeployment}
@@ -136,6 +138,7 @@ func testRules(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("update", func(t *testing.T) {
 		s, c := newStore(t), &clock{}
+		must(t, "create user", s.CreateUser(ctx, c.user("u1", "a@example.com")))
 		r := c.rule("r1", "Old Name")
 		must(t, "create", s.CreateRule(ctx, r))
 		u := copyRule(r)

@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite of store.Store: every
-// implementation (embedded, dynamo) runs Run against itself, so that they
+// implementation (bolt, dynamo) runs Run against itself, so that they
 // behave the same behind the API and the dispatcher.
 //
 // What the suite asserts beyond the doc comments of package store:
@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore) })
 	t.Run("ReplaceDirectory", func(t *testing.T) { testReplaceDirectory(t, newStore) })
+	t.Run("Integrity", func(t *testing.T) { testIntegrity(t, newStore) })
 	t.Run("SMTP", func(t *testing.T) { testSMTP(t, newStore) })
 	t.Run("Slack", func(t *testing.T) { testSlack(t, newStore) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, newStore) })

@@ -1,0 +1,137 @@
+package admin
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/store"
+)
+
+// DirectoryConfig holds what the directory service needs. Directory and
+// IDs are required.
+type DirectoryConfig struct {
+	// Directory keeps users and groups.
+	Directory store.Directory
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// IDs returns a new unique, sortable id (a ULID).
+	IDs func() string
+	// OnRulesChanged, if set, is called after every successful change
+	// that can change whom a rule reaches: a user or group updated or
+	// deleted (a deletion takes a user out of its groups), and every
+	// directory replace (which may prune rules). Creating a user or group
+	// reaches no one new: no rule can name it yet.
+	OnRulesChanged func()
+}
+
+// Directory is the directory service: users, groups and the replacement
+// of the whole directory.
+type Directory struct {
+	dir     store.Directory
+	clock   clock
+	changed func()
+}
+
+// NewDirectory returns the directory service. It panics if a required
+// field of cfg is nil, a programming error in the caller's wiring.
+func NewDirectory(cfg DirectoryConfig) *Directory {
+	if cfg.Directory == nil {
+		panic("admin.NewDirectory: Config.Directory is nil")
+	}
+	return &Directory{dir: cfg.Directory, clock: newClock(cfg.Now, cfg.IDs), changed: cfg.OnRulesChanged}
+}
+
+// All returns every user and every group, oldest first.
+func (s *Directory) All(ctx context.Context) ([]*notify.User, []*notify.Group, error) {
+	var users []*notify.User
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		us, next, err := s.dir.ListUsers(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		users = append(users, us...)
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	var groups []*notify.Group
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		gs, next, err := s.dir.ListGroups(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		groups = append(groups, gs...)
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	return users, groups, nil
+}
+
+// Replace makes the directory exactly d, atomically: users and groups not
+// in d are removed. EInvalid (fields users[i].… and groups[i].…) if an
+// entry is not valid, is repeated, or a group names a user d does not
+// hold. If a removed user or group is named by a rule, EInUse (Refs: the
+// rules) unless prune, which removes the references from those rules and
+// disables a rule left with no recipient. The entries' versions and times
+// are set here; the caller's values are ignored.
+func (s *Directory) Replace(ctx context.Context, d notify.Directory, prune bool) error {
+	now := s.clock.stamp()
+	var fields []notify.FieldError
+	add := func(prefix string, err error) {
+		if fs, ok := fieldsOf(err); ok {
+			for _, f := range fs {
+				fields = append(fields, notify.FieldError{Field: prefix + "." + f.Field, Message: f.Message})
+			}
+		}
+	}
+	userIDs, emails := map[string]bool{}, map[string]bool{}
+	for i := range d.Users {
+		u := &d.Users[i]
+		u.CreatedAt, u.UpdatedAt = now, now
+		prefix := indexed("users", i)
+		add(prefix, u.Validate())
+		if userIDs[u.ID] {
+			fields = append(fields, notify.FieldError{Field: prefix + ".id", Message: quote(u.ID) + " is repeated"})
+		}
+		if e := strings.ToLower(u.Email); emails[e] {
+			fields = append(fields, notify.FieldError{Field: prefix + ".email", Message: quote(u.Email) + " is repeated"})
+		} else {
+			emails[e] = true
+		}
+		userIDs[u.ID] = true
+	}
+	groupIDs, names := map[string]bool{}, map[string]bool{}
+	for i := range d.Groups {
+		g := &d.Groups[i]
+		g.CreatedAt, g.UpdatedAt = now, now
+		prefix := indexed("groups", i)
+		add(prefix, g.Validate())
+		if groupIDs[g.ID] {
+			fields = append(fields, notify.FieldError{Field: prefix + ".id", Message: quote(g.ID) + " is repeated"})
+		}
+		if n := strings.ToLower(g.Name); names[n] {
+			fields = append(fields, notify.FieldError{Field: prefix + ".name", Message: quote(g.Name) + " is repeated"})
+		} else {
+			names[n] = true
+		}
+		groupIDs[g.ID] = true
+		for j, m := range g.Members {
+			if notify.ValidID(m) && !userIDs[m] {
+				fields = append(fields, notify.FieldError{Field: indexed(prefix+".members", j), Message: quote(m) + " is not a user of this directory"})
+			}
+		}
+	}
+	if err := invalid(fields); err != nil {
+		return err
+	}
+	if err := s.dir.ReplaceDirectory(ctx, d, prune, now); err != nil {
+		return err
+	}
+	announce(s.changed)
+	return nil
+}
