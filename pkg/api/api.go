@@ -30,6 +30,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/send/webhook"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
@@ -87,6 +88,9 @@ type Config struct {
 	// SlackOptions are passed to the Slack Web API calls of the Slack
 	// integration routes (e.g. slack.WithHTTPClient).
 	SlackOptions []slack.Option
+	// Webhooks configures the webhook integration routes' URL checks and
+	// test deliveries (local mode allows http:// to loopback).
+	Webhooks webhook.Options
 }
 
 // server holds the configured dependencies of the handlers.
@@ -157,6 +161,7 @@ func New(cfg Config) http.Handler {
 	s.registerDirectory(api)
 	s.registerDeliveries(api)
 	s.registerIntegrations(api)
+	s.registerWebhooks(api, cfg.Webhooks)
 	if s.producer != nil {
 		s.registerEvents(api)
 	}

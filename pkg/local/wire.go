@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/channel"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
 	"github.com/argoproj-labs/argo-notify/pkg/send/console"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/send/webhook"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
@@ -39,7 +41,7 @@ const (
 // durable queue, the router of senders and the dispatcher.
 type pipeline struct {
 	queue      *qlocal.Queue
-	router     *route.Router
+	router     *channel.Registry
 	dispatcher *dispatch.Dispatcher
 	smtpOpts   []smtp.Option
 }
@@ -57,11 +59,13 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		return nil, err
 	}
 	router := route.New(route.Config{
-		Integrations: st,
-		Secrets:      st,
-		Console:      console.New(consoleOut),
-		SlackAPIURL:  cfg.SlackAPIURL,
-		SMTPOptions:  smtpOpts,
+		Integrations:   st,
+		Webhooks:       st,
+		Secrets:        st,
+		Console:        console.New(consoleOut),
+		SlackAPIURL:    cfg.SlackAPIURL,
+		SMTPOptions:    smtpOpts,
+		WebhookOptions: webhookOptions,
 	})
 	d := dispatch.New(dispatch.Config{
 		Rules:        st,
@@ -135,5 +139,10 @@ func (p *pipeline) apiConfig(cfg Config, st *bolt.Store, log *slog.Logger) api.C
 		DeadLetters:   p.queue,
 		SlackAPIURL:   cfg.SlackAPIURL,
 		SMTPOptions:   p.smtpOpts,
+		Webhooks:      webhookOptions,
 	}
 }
+
+// webhookOptions let webhooks on this machine be reached over http://
+// (loopback only), for local receivers.
+var webhookOptions = webhook.Options{AllowLoopbackHTTP: true}

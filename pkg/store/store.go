@@ -139,6 +139,7 @@ type Store interface {
 	Rules
 	Directory
 	Integrations
+	Webhooks
 	Secrets
 	Deliveries
 }
