@@ -65,7 +65,7 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		Console:        console.New(consoleOut),
 		SlackAPIURL:    cfg.SlackAPIURL,
 		SMTPOptions:    smtpOpts,
-		WebhookOptions: webhookOptions,
+		WebhookOptions: webhookOptions(),
 	})
 	d := dispatch.New(dispatch.Config{
 		Rules:        st,
@@ -139,10 +139,10 @@ func (p *pipeline) apiConfig(cfg Config, st *bolt.Store, log *slog.Logger) api.C
 		DeadLetters:   p.queue,
 		SlackAPIURL:   cfg.SlackAPIURL,
 		SMTPOptions:   p.smtpOpts,
-		Webhooks:      webhookOptions,
+		Webhooks:      webhookOptions(),
 	}
 }
 
 // webhookOptions let webhooks on this machine be reached over http://
 // (loopback only), for local receivers.
-var webhookOptions = webhook.Options{AllowLoopbackHTTP: true}
+func webhookOptions() webhook.Options { return webhook.Options{AllowLoopbackHTTP: true} }

@@ -62,8 +62,12 @@ func ValidateWebhook(name, rawURL string, headers map[string]string) error {
 	if len(headers) > MaxWebhookHeaders {
 		v.add("headers", "must have at most %d entries", MaxWebhookHeaders)
 	}
+	seen := map[string]bool{}
 	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		canon := textproto.CanonicalMIMEHeaderKey(k)
 		switch {
+		case seen[canon]:
+			v.add("headers", "%q is set twice", canon)
 		case !validHeaderName(k):
 			v.add("headers", "%q is not a valid header name", k)
 		case ReservedWebhookHeader(k):
@@ -71,6 +75,7 @@ func ValidateWebhook(name, rawURL string, headers map[string]string) error {
 		case len(headers[k]) > 4096 || strings.ContainsAny(headers[k], "\r\n\x00"):
 			v.add("headers", "the value of %q must be at most 4096 bytes on one line", k)
 		}
+		seen[canon] = true
 	}
 	return v.err()
 }

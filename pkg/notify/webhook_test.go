@@ -26,6 +26,7 @@ func TestValidateWebhook(t *testing.T) {
 		{"n", "https://h.example.com", map[string]string{"Host": "x"}, []string{"headers"}},
 		{"n", "https://h.example.com", map[string]string{"Bad Name": "x"}, []string{"headers"}},
 		{"n", "https://h.example.com", map[string]string{"X-Ok": "line\r\nInjected: 1"}, []string{"headers"}},
+		{"n", "https://h.example.com", map[string]string{"x-team": "a", "X-Team": "b"}, []string{"headers"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" "+tt.url[:min(len(tt.url), 40)], func(t *testing.T) {
