@@ -18,6 +18,10 @@ type RulesConfig struct {
 	// Directory is read to report every unknown user and group of a rule
 	// that also fails validation, in one answer.
 	Directory store.Directory
+	// Webhooks, if set, is read to refuse a rule naming a webhook that is
+	// not connected. The check is not atomic with a webhook's disconnect
+	// (see Webhooks.Disconnect). Without it a rule may not name webhooks.
+	Webhooks store.Webhooks
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 	// IDs returns a new unique, sortable id (a ULID).
@@ -30,10 +34,11 @@ type RulesConfig struct {
 // Rules is the rule service: user rules (managed through /v1/rules) and
 // policy rules (the notification a policy carries).
 type Rules struct {
-	rules   store.Rules
-	dir     store.Directory
-	clock   clock
-	changed func()
+	rules    store.Rules
+	dir      store.Directory
+	webhooks store.Webhooks
+	clock    clock
+	changed  func()
 }
 
 // NewRules returns the rule service. It panics if a required field of cfg
@@ -42,7 +47,7 @@ func NewRules(cfg RulesConfig) *Rules {
 	if cfg.Rules == nil || cfg.Directory == nil {
 		panic("admin.NewRules: Config.Rules or Config.Directory is nil")
 	}
-	return &Rules{rules: cfg.Rules, dir: cfg.Directory, clock: newClock(cfg.Now, cfg.IDs), changed: cfg.OnRulesChanged}
+	return &Rules{rules: cfg.Rules, dir: cfg.Directory, webhooks: cfg.Webhooks, clock: newClock(cfg.Now, cfg.IDs), changed: cfg.OnRulesChanged}
 }
 
 // RuleInput is what a client sets on a user rule. Enabled nil means true
@@ -157,37 +162,72 @@ func (s *Rules) Delete(ctx context.Context, id string, pre Precondition) error {
 // A valid rule's references are checked by the store as it writes the
 // rule, in the same atomic step.
 func (s *Rules) check(ctx context.Context, r *notify.Rule) error {
-	err := r.Validate()
-	if err == nil {
-		return nil
+	var fields []notify.FieldError
+	verr := r.Validate()
+	if verr != nil {
+		f, ok := fieldsOf(verr)
+		if !ok {
+			return verr
+		}
+		fields = f
 	}
-	fields, ok := fieldsOf(err)
-	if !ok {
+	hooks, err := s.unknownWebhooks(ctx, r)
+	if err != nil {
 		return err
 	}
-	var missing []store.MissingRef
-	for _, ref := range store.RuleRefs(r) {
-		if !notify.ValidID(ref.ID) {
-			continue // reported by Validate
-		}
-		var err error
-		if ref.Kind == store.RefUser {
-			_, err = s.dir.GetUser(ctx, ref.ID)
-		} else {
-			_, err = s.dir.GetGroup(ctx, ref.ID)
-		}
-		switch {
-		case notify.IsCode(err, notify.ENotFound):
-			missing = append(missing, ref)
-		case err != nil:
-			return err
-		}
+	fields = append(fields, hooks...)
+	if len(fields) == 0 {
+		return nil
 	}
-	if unknown, ok := fieldsOf(store.UnknownRecipients(missing)); ok {
-		fields = append(fields, unknown...)
+	if verr != nil {
+		// The store refuses unknown users and groups atomically; report
+		// them here too, so one answer lists every field at fault.
+		var missing []store.MissingRef
+		for _, ref := range store.RuleRefs(r) {
+			if !notify.ValidID(ref.ID) {
+				continue // reported by Validate
+			}
+			var err error
+			if ref.Kind == store.RefUser {
+				_, err = s.dir.GetUser(ctx, ref.ID)
+			} else {
+				_, err = s.dir.GetGroup(ctx, ref.ID)
+			}
+			switch {
+			case notify.IsCode(err, notify.ENotFound):
+				missing = append(missing, ref)
+			case err != nil:
+				return err
+			}
+		}
+		if unknown, ok := fieldsOf(store.UnknownRecipients(missing)); ok {
+			fields = append(fields, unknown...)
+		}
 	}
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
 	return invalid(fields)
+}
+
+// unknownWebhooks returns a field error for each webhook r names that is
+// not connected.
+func (s *Rules) unknownWebhooks(ctx context.Context, r *notify.Rule) ([]notify.FieldError, error) {
+	var fields []notify.FieldError
+	for i, id := range r.Recipients.Webhooks {
+		if !notify.ValidID(id) {
+			continue // reported by Validate
+		}
+		var err error = notify.Errorf(notify.ENotFound, "no webhooks are kept")
+		if s.webhooks != nil {
+			_, err = s.webhooks.GetWebhook(ctx, id)
+		}
+		switch {
+		case notify.IsCode(err, notify.ENotFound):
+			fields = append(fields, notify.FieldError{Field: indexed("recipients.webhooks", i), Message: quote(id) + " is not a connected webhook id"})
+		case err != nil:
+			return nil, err
+		}
+	}
+	return fields, nil
 }
 
 // readOnly is the EReadOnly error for a change of policy rule r through the

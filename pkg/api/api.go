@@ -36,6 +36,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/send/webhook"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
@@ -98,6 +99,9 @@ type Config struct {
 	// admin.RulesConfig and admin.DirectoryConfig), e.g. to make a
 	// dispatcher in the same process read the rules again.
 	OnRulesChanged func()
+	// Webhooks configures the webhook integration routes' URL checks and
+	// test deliveries (local mode allows http:// to loopback).
+	Webhooks webhook.Options
 }
 
 // server holds the configured dependencies of the handlers.
@@ -109,10 +113,11 @@ type server struct {
 	token  [32]byte // SHA-256 of AdminToken, compared in constant time
 	noAuth bool
 
-	rules *admin.Rules
-	dir   *admin.Directory
-	smtp  *admin.SMTP
-	slack *admin.Slack
+	rules    *admin.Rules
+	dir      *admin.Directory
+	smtp     *admin.SMTP
+	slack    *admin.Slack
+	webhooks *admin.Webhooks
 
 	producer      queue.Producer
 	ingestSecrets func(ctx context.Context) ([]string, error)
@@ -169,6 +174,7 @@ func New(cfg Config) http.Handler {
 	s.registerDeliveries(api)
 	s.registerSMTP(api)
 	s.registerSlack(api)
+	s.registerWebhooks(api)
 	if s.producer != nil {
 		s.registerEvents(api)
 	}

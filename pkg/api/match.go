@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,15 +84,25 @@ type RuleRef struct {
 // MatchRecipient is one recipient an event would reach, with every rule
 // that reached it: it would get one notification naming them all.
 type MatchRecipient struct {
-	Recipient string    `json:"recipient" doc:"An email address or a Slack channel id." example:"alice@example.com"`
+	Recipient string    `json:"recipient" doc:"An email address, a Slack channel id or a webhook id." example:"alice@example.com"`
 	Rules     []RuleRef `json:"rules" doc:"The rules that reached this recipient."`
-	Via       []string  `json:"via" doc:"How the rules named it: user:<id>, group:<id>, email or slackChannel." example:"[\"user:alice\",\"group:sre\"]"`
+	Via       []string  `json:"via" doc:"How the rules named it: user:<id>, group:<id>, email, slackChannel or webhook." example:"[\"user:alice\",\"group:sre\"]"`
 }
 
 // MatchRecipients are the recipients of a dry run, by channel.
 type MatchRecipients struct {
 	Email []MatchRecipient `json:"email" doc:"One mail per address, sorted."`
 	Slack []MatchRecipient `json:"slack" doc:"One message per channel, sorted."`
+	// Webhooks is the webhook channel's.
+	Webhooks []MatchRecipient `json:"webhooks" doc:"One POST per webhook, sorted."`
+}
+
+// byChannel is where the recipients of each registered channel go in the
+// answer: the document names one property per channel.
+func (m *MatchRecipients) byChannel() map[notify.Channel]*[]MatchRecipient {
+	return map[notify.Channel]*[]MatchRecipient{
+		notify.ChannelEmail: &m.Email, notify.ChannelSlack: &m.Slack, notify.ChannelWebhook: &m.Webhooks,
+	}
 }
 
 // MatchResult is what an event would do.
@@ -136,12 +147,13 @@ func (s *server) match(ctx context.Context, in *matchInput) (*matchOutput, error
 	res := MatchResult{
 		Event:      eventFrom(ev),
 		Rules:      make([]MatchedRule, 0, len(plan.Rules)),
-		Recipients: MatchRecipients{Email: []MatchRecipient{}, Slack: []MatchRecipient{}},
+		Recipients: MatchRecipients{Email: []MatchRecipient{}, Slack: []MatchRecipient{}, Webhooks: []MatchRecipient{}},
 		Notes:      plan.Notes,
 	}
 	for _, r := range plan.Rules {
 		res.Rules = append(res.Rules, matchedRule(r))
 	}
+	lists := res.Recipients.byChannel()
 	for _, r := range plan.Recipients {
 		mr := MatchRecipient{Recipient: r.Recipient, Rules: make([]RuleRef, 0, len(r.Rules)), Via: r.Via}
 		if mr.Via == nil {
@@ -150,11 +162,20 @@ func (s *server) match(ctx context.Context, in *matchInput) (*matchOutput, error
 		for _, ref := range r.Rules {
 			mr.Rules = append(mr.Rules, RuleRef(ref))
 		}
-		switch r.Channel {
-		case notify.ChannelEmail:
-			res.Recipients.Email = append(res.Recipients.Email, mr)
-		case notify.ChannelSlack:
-			res.Recipients.Slack = append(res.Recipients.Slack, mr)
+		l, ok := lists[r.Channel]
+		if !ok {
+			res.Notes = append(res.Notes, "channel "+strconv.Quote(string(r.Channel))+" is not in this answer: recipient "+strconv.Quote(r.Recipient)+" left out")
+			continue
+		}
+		*l = append(*l, mr)
+		if r.Channel == notify.ChannelWebhook {
+			_, err := s.webhooks.Get(ctx, r.Recipient)
+			switch {
+			case notify.IsCode(err, notify.ENotFound):
+				res.Notes = append(res.Notes, "webhook "+strconv.Quote(r.Recipient)+" is not connected: its delivery would fail")
+			case err != nil:
+				return nil, s.fail(ctx, "get webhook", err)
+			}
 		}
 	}
 	if len(res.Recipients.Slack) > 0 {

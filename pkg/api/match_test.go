@@ -15,6 +15,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
+	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 )
 
 // decodeInto decodes a JSON body into v.
@@ -46,7 +47,8 @@ func TestMatchMapsThePlan(t *testing.T) {
 			{Recipient: "alice@example.com", Rules: []api.RuleRef{{ID: "rul_1", Name: "Prod failures"}, {ID: "policy:nightly-etl", Name: "Policy Nightly ETL"}}, Via: []string{"user:alice", "group:sre"}},
 			{Recipient: "bob@example.com", Rules: []api.RuleRef{{ID: "rul_1", Name: "Prod failures"}}, Via: []string{"group:sre"}},
 		},
-		Slack: []api.MatchRecipient{{Recipient: "C001", Rules: []api.RuleRef{{ID: "rul_1", Name: "Prod failures"}}, Via: []string{"slackChannel"}}},
+		Slack:    []api.MatchRecipient{{Recipient: "C001", Rules: []api.RuleRef{{ID: "rul_1", Name: "Prod failures"}}, Via: []string{"slackChannel"}}},
+		Webhooks: []api.MatchRecipient{},
 	}
 	body := `{"type":"JOB","severity":"CRITICAL","title":"etl failed","policyId":"nightly-etl","status":"FAILED","occurredAt":"2026-01-02T03:00:00+01:00","labels":{"env":"prod"}}`
 
@@ -143,7 +145,7 @@ func TestMatchWithDispatcher(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(c *api.Config) {
-				c.Planner = dispatch.New(dispatch.Config{Rules: c.Store, Directory: c.Store, Deliveries: c.Store})
+				c.Planner = dispatch.New(dispatch.Config{Rules: c.Store, Directory: c.Store, Deliveries: c.Store, Channels: route.New(route.Config{})})
 			})
 			e.seed()
 			r := e.do("POST", "/v1/match", tc.event)

@@ -19,6 +19,7 @@ type Recipients struct {
 	Groups        []string `json:"groups,omitzero" maxItems:"500" doc:"Ids of groups in the directory; every member is reached." example:"[\"sre\"]"`
 	Emails        []string `json:"emails,omitzero" maxItems:"500" doc:"Email addresses outside the directory (RFC 5322 addr-spec)." example:"[\"oncall@example.com\"]"`
 	SlackChannels []string `json:"slackChannels,omitzero" maxItems:"500" doc:"Slack channel ids (C… or G…) of the connected workspace." example:"[\"C0123456789\"]"`
+	Webhooks      []string `json:"webhooks,omitzero" maxItems:"500" doc:"Ids of connected webhooks (/v1/integrations/webhooks)." example:"[\"whk_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
 }
 
 func recipientsFrom(r notify.Recipients) Recipients {

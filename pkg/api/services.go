@@ -5,15 +5,17 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/send"
 	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/send/webhook"
 )
 
 // buildServices builds the admin services the handlers call, on cfg.Store,
 // with the SMTP and Slack packages as their connection testers.
 func (s *server) buildServices(cfg Config) {
 	s.rules = admin.NewRules(admin.RulesConfig{
-		Rules: cfg.Store, Directory: cfg.Store, Now: s.now, IDs: s.ids, OnRulesChanged: cfg.OnRulesChanged,
+		Rules: cfg.Store, Directory: cfg.Store, Webhooks: cfg.Store, Now: s.now, IDs: s.ids, OnRulesChanged: cfg.OnRulesChanged,
 	})
 	s.dir = admin.NewDirectory(admin.DirectoryConfig{
 		Directory: cfg.Store, Now: s.now, IDs: s.ids, OnRulesChanged: cfg.OnRulesChanged,
@@ -27,6 +29,27 @@ func (s *server) buildServices(cfg Config) {
 		Client: slackClient{url: cfg.SlackAPIURL, opts: cfg.SlackOptions},
 		Now:    s.now, Logger: s.log,
 	})
+	s.webhooks = admin.NewWebhooks(admin.WebhooksConfig{
+		Webhooks: cfg.Store, Rules: cfg.Store, Secrets: cfg.Store, Client: webhookClient{webhook.NewClient(cfg.Webhooks)},
+		Now: s.now, IDs: s.ids, Logger: s.log,
+	})
+}
+
+// webhookClient is admin.WebhookClient on pkg/send/webhook.
+type webhookClient struct{ c *webhook.Client }
+
+// CheckURL runs the webhook channel's address check.
+func (w webhookClient) CheckURL(ctx context.Context, rawURL string) error {
+	return w.c.CheckURL(ctx, rawURL)
+}
+
+// PostTest posts a test payload as a delivery would.
+func (w webhookClient) PostTest(ctx context.Context, hook *notify.Webhook, sec notify.WebhookSecret, deliveryID string, ev *notify.Event) (bool, error) {
+	p := &webhook.Payload{DeliveryID: deliveryID, Event: ev, Rules: []send.RuleRef{}}
+	if _, err := w.c.Post(ctx, webhook.Target{URL: hook.URL, Secret: sec.Signing, Headers: sec.Headers}, p); err != nil {
+		return !send.IsPermanent(err), err
+	}
+	return false, nil
 }
 
 // smtpTester is admin.SMTPTester on pkg/send/smtp.

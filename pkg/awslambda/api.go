@@ -12,6 +12,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
+	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
 )
@@ -52,7 +53,7 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 		Now:    opts.Now,
 		// AdminToken stays empty: API Gateway's JWT authorizer guards
 		// every route this function is integrated with.
-		Planner:     dispatch.New(dispatch.Config{Rules: db, Directory: db, Deliveries: db, Now: opts.Now, Logger: opts.Logger}),
+		Planner:     dispatch.New(dispatch.Config{Rules: db, Directory: db, Deliveries: db, Channels: route.New(route.Config{}), Now: opts.Now, Logger: opts.Logger}),
 		SlackAPIURL: cfg.SlackAPIURL,
 	}
 	if cfg.QueueURL != "" && cfg.DLQURL != "" {

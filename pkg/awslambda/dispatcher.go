@@ -55,6 +55,7 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 	st := dynamo.New(c.DynamoDB, cfg.Table)
 	rc := route.Config{
 		Integrations: st,
+		Webhooks:     st,
 		Secrets:      awssecrets.New(c.SecretsManager, awssecrets.Config{Prefix: cfg.SecretPrefix}),
 		SlackAPIURL:  cfg.SlackAPIURL,
 		ReadTTL:      IntegrationReadTTL,

@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/argoproj-labs/argo-notify/pkg/channel"
 	"github.com/argoproj-labs/argo-notify/pkg/match"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
@@ -69,6 +70,10 @@ type Config struct {
 	Directory  store.Directory
 	Deliveries store.Deliveries
 	Router     send.Router
+	// Channels lists the channels and which addresses of a rule each
+	// serves (a *channel.Registry). Default: Router, when it is one.
+	// Without either, New panics: only users and groups could be planned.
+	Channels Channels
 	// RuleCacheTTL is how long the rule index is reused before the rules
 	// are read again; 0 reads them for every event.
 	RuleCacheTTL time.Duration
@@ -83,6 +88,11 @@ type Config struct {
 	Now func() time.Time
 	// Logger gets outcomes that need attention (slog.Default if nil).
 	Logger *slog.Logger
+}
+
+// Channels lists the registered channels (*channel.Registry is one).
+type Channels interface {
+	Channels() []channel.Channel
 }
 
 // Dispatcher matches events and delivers them. It is safe for concurrent
@@ -106,6 +116,13 @@ func New(cfg Config) *Dispatcher {
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Channels == nil {
+		c, ok := cfg.Router.(Channels)
+		if !ok {
+			panic("dispatch.New: Config.Channels is nil and Config.Router is not a channel registry")
+		}
+		cfg.Channels = c
 	}
 	lg := cfg.Logger
 	if lg == nil {
@@ -164,13 +181,13 @@ type Plan struct {
 // reached it.
 type Recipient struct {
 	Channel notify.Channel `json:"channel"`
-	// Recipient is an email address or a Slack channel id. Email
-	// addresses are merged case-insensitively; the first spelling met is
-	// kept.
+	// Recipient is an address of the channel: an email address, a Slack
+	// channel id, a webhook id. Email addresses are merged
+	// case-insensitively; the first spelling met is kept.
 	Recipient string         `json:"recipient"`
 	Rules     []send.RuleRef `json:"rules"`
-	// Via says how the rules named it: "user:<id>", "group:<id>", "email"
-	// or "slackChannel".
+	// Via says how the rules named it: "user:<id>", "group:<id>", or the
+	// channel's Via ("email", "slackChannel", "webhook").
 	Via []string `json:"via"`
 }
 
@@ -185,11 +202,12 @@ func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) 
 	}
 	rules := idx.Match(ev)
 	p := &planner{
-		ctx:   ctx,
-		dir:   d.cfg.Directory,
-		plan:  &Plan{Rules: make([]send.RuleRef, 0, len(rules)), Recipients: []Recipient{}},
-		at:    map[string]int{},
-		users: map[string]*notify.User{},
+		ctx:      ctx,
+		dir:      d.cfg.Directory,
+		channels: d.cfg.Channels.Channels(),
+		plan:     &Plan{Rules: make([]send.RuleRef, 0, len(rules)), Recipients: []Recipient{}},
+		at:       map[string]int{},
+		users:    map[string]*notify.User{},
 	}
 	for _, r := range rules {
 		if err := p.add(r); err != nil {
@@ -206,11 +224,12 @@ func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) 
 
 // planner resolves the recipients of a plan.
 type planner struct {
-	ctx   context.Context
-	dir   store.Directory
-	plan  *Plan
-	at    map[string]int          // (channel, normalized recipient) → index in plan.Recipients
-	users map[string]*notify.User // looked up; nil: does not exist
+	ctx      context.Context
+	dir      store.Directory
+	channels []channel.Channel
+	plan     *Plan
+	at       map[string]int          // (channel, normalized recipient) → index in plan.Recipients
+	users    map[string]*notify.User // looked up; nil: does not exist
 }
 
 func (p *planner) add(r *notify.Rule) error {
@@ -248,11 +267,10 @@ func (p *planner) add(r *notify.Rule) error {
 			p.reach(notify.ChannelEmail, u.Email, ref, "group:"+id)
 		}
 	}
-	for _, e := range r.Recipients.Emails {
-		p.reach(notify.ChannelEmail, e, ref, "email")
-	}
-	for _, c := range r.Recipients.SlackChannels {
-		p.reach(notify.ChannelSlack, c, ref, "slackChannel")
+	for _, ch := range p.channels {
+		for _, a := range ch.Addresses(r.Recipients) {
+			p.reach(ch.Name, a, ref, ch.Via)
+		}
 	}
 	return nil
 }

@@ -14,9 +14,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/argoproj-labs/argo-notify/pkg/channel"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
+	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
@@ -128,7 +130,7 @@ func (h hidingDirectory) GetUser(ctx context.Context, id string) (*notify.User, 
 	return h.Directory.GetUser(ctx, id)
 }
 
-const channel = "C0123456789"
+const slackID = "C0123456789"
 
 type fixture struct {
 	st           *bolt.Store
@@ -165,9 +167,9 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	crit := []notify.Severity{notify.SeverityCritical}
 	for _, r := range []*notify.Rule{
 		{ID: "r1", Name: "Critical jobs", Enabled: true, EventTypes: jobs, Severities: crit, Recipients: notify.Recipients{
-			Users: []string{"u1"}, Groups: []string{"g1"}, Emails: []string{"ANN@example.com", "ext@partner.io"}, SlackChannels: []string{channel}}},
+			Users: []string{"u1"}, Groups: []string{"g1"}, Emails: []string{"ANN@example.com", "ext@partner.io"}, SlackChannels: []string{slackID}}},
 		{ID: "r2", Name: "All jobs", Enabled: true, EventTypes: jobs, Severities: notify.Severities, Recipients: notify.Recipients{
-			Emails: []string{"bob@example.com"}, SlackChannels: []string{channel}}},
+			Emails: []string{"bob@example.com"}, SlackChannels: []string{slackID}}},
 		{ID: "r3", Name: "Deployments", Enabled: true, EventTypes: []notify.EventType{notify.TypeDeployment}, Severities: crit, Recipients: notify.Recipients{
 			Emails: []string{"deploy@example.com"}}},
 		{ID: "r4", Name: "Disabled", Enabled: false, EventTypes: jobs, Severities: crit, Recipients: notify.Recipients{
@@ -187,7 +189,7 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 			t.Fatalf("create rule %s: %v", r.ID, err)
 		}
 	}
-	cfg := Config{Rules: st, Directory: st, Deliveries: st, Router: f.router, Now: f.clk.Now, Logger: slog.New(slog.DiscardHandler)}
+	cfg := Config{Rules: st, Directory: st, Deliveries: st, Router: f.router, Channels: route.New(route.Config{}), Now: f.clk.Now, Logger: slog.New(slog.DiscardHandler)}
 	for _, c := range configure {
 		c(&cfg)
 	}
@@ -219,7 +221,7 @@ func (f *fixture) delivery(t *testing.T, eventID string, ch notify.Channel, to s
 }
 
 // every is the set of recipients event() reaches with the fixture's rules.
-var every = []string{"ann@example.com", "Bob@Example.com", "cy@example.com", "ext@partner.io", channel}
+var every = []string{"ann@example.com", "Bob@Example.com", "cy@example.com", "ext@partner.io", slackID}
 
 func (f *fixture) sentCounts() map[string]int {
 	_, e := f.email.counts()
@@ -261,7 +263,7 @@ func TestPlan(t *testing.T) {
 					{Channel: notify.ChannelEmail, Recipient: "Bob@Example.com", Rules: []send.RuleRef{r1, r2}, Via: []string{"group:g1", "email"}},
 					{Channel: notify.ChannelEmail, Recipient: "cy@example.com", Rules: []send.RuleRef{pol}, Via: []string{"user:u3"}},
 					{Channel: notify.ChannelEmail, Recipient: "ext@partner.io", Rules: []send.RuleRef{r1}, Via: []string{"email"}},
-					{Channel: notify.ChannelSlack, Recipient: channel, Rules: []send.RuleRef{r1, r2}, Via: []string{"slackChannel"}},
+					{Channel: notify.ChannelSlack, Recipient: slackID, Rules: []send.RuleRef{r1, r2}, Via: []string{"slackChannel"}},
 				},
 			},
 		},
@@ -275,7 +277,7 @@ func TestPlan(t *testing.T) {
 					{Channel: notify.ChannelEmail, Recipient: "ann@example.com", Rules: []send.RuleRef{r1}, Via: []string{"user:u1", "group:g1", "email"}},
 					{Channel: notify.ChannelEmail, Recipient: "bob@example.com", Rules: []send.RuleRef{r2}, Via: []string{"email"}},
 					{Channel: notify.ChannelEmail, Recipient: "ext@partner.io", Rules: []send.RuleRef{r1}, Via: []string{"email"}},
-					{Channel: notify.ChannelSlack, Recipient: channel, Rules: []send.RuleRef{r1, r2}, Via: []string{"slackChannel"}},
+					{Channel: notify.ChannelSlack, Recipient: slackID, Rules: []send.RuleRef{r1, r2}, Via: []string{"slackChannel"}},
 				},
 				Notes: []string{
 					`rule "Nightly policy" names user "u3", which does not exist: skipped`,
@@ -290,7 +292,7 @@ func TestPlan(t *testing.T) {
 				Rules: []send.RuleRef{r2},
 				Recipients: []Recipient{
 					{Channel: notify.ChannelEmail, Recipient: "bob@example.com", Rules: []send.RuleRef{r2}, Via: []string{"email"}},
-					{Channel: notify.ChannelSlack, Recipient: channel, Rules: []send.RuleRef{r2}, Via: []string{"slackChannel"}},
+					{Channel: notify.ChannelSlack, Recipient: slackID, Rules: []send.RuleRef{r2}, Via: []string{"slackChannel"}},
 				},
 			},
 		},
@@ -314,6 +316,33 @@ func TestPlan(t *testing.T) {
 				t.Errorf("Plan sent something: %v", c)
 			}
 		})
+	}
+}
+
+// TestPlanReadsTheRegistry: the planner knows no channel by name; a channel
+// registered with its addresses is planned, one that is not is ignored.
+func TestPlanReadsTheRegistry(t *testing.T) {
+	pager := channel.Channel{Name: "pager", Field: "webhooks", Via: "page",
+		Addresses: func(r notify.Recipients) []string { return r.Webhooks }}
+	f := newFixture(t, func(c *Config) { c.Channels = channel.New(pager) })
+	now := f.clk.Now()
+	r := &notify.Rule{ID: "r9", Name: "Hooks", Enabled: true, EventTypes: []notify.EventType{notify.TypeSpending},
+		Severities: notify.Severities, Source: notify.SourceUser, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Recipients: notify.Recipients{Emails: []string{"x@example.com"}, Webhooks: []string{"wh1", "wh2"}}}
+	if err := f.st.CreateRule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.d.Plan(ctx, &notify.Event{ID: "e9", Type: notify.TypeSpending, Severity: notify.SeverityInfo, Title: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := []send.RuleRef{{ID: "r9", Name: "Hooks"}}
+	want := []Recipient{
+		{Channel: "pager", Recipient: "wh1", Rules: ref, Via: []string{"page"}},
+		{Channel: "pager", Recipient: "wh2", Rules: ref, Via: []string{"page"}},
+	}
+	if d := cmp.Diff(want, got.Recipients); d != "" {
+		t.Errorf("Plan recipients (-want +got); email is not registered, so not planned:\n%s", d)
 	}
 }
 
@@ -429,7 +458,7 @@ func TestTransientFailureIsRetriedAndSentOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.email.script["ext@partner.io"] = tt.errs
-			f.slack.script[channel] = tt.errs
+			f.slack.script[slackID] = tt.errs
 			m := message(t, event("e1"), 1)
 			err := f.d.Handle(ctx, m)
 			if err == nil {
@@ -505,7 +534,7 @@ func TestOrphanedRetryIsSkipped(t *testing.T) {
 func TestPermanentFailureIsNotRetried(t *testing.T) {
 	f := newFixture(t)
 	f.email.script["ext@partner.io"] = []error{send.Permanent(errors.New("550 no such user"))}
-	f.slack.script[channel] = []error{send.Permanent(errors.New("channel_not_found"))}
+	f.slack.script[slackID] = []error{send.Permanent(errors.New("channel_not_found"))}
 	m := message(t, event("e1"), 1)
 	if err := f.d.Handle(ctx, m); err != nil {
 		t.Fatalf("Handle = %v, want nil (permanent failures are final)", err)
@@ -518,7 +547,7 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 		ch  notify.Channel
 		to  string
 		msg string
-	}{{notify.ChannelEmail, "ext@partner.io", "550 no such user"}, {notify.ChannelSlack, channel, "channel_not_found"}} {
+	}{{notify.ChannelEmail, "ext@partner.io", "550 no such user"}, {notify.ChannelSlack, slackID, "channel_not_found"}} {
 		d := f.delivery(t, "e1", tc.ch, tc.to)
 		if d.Status != notify.DeliveryFailed || d.Attempts != 1 || !strings.Contains(d.LastError, tc.msg) {
 			t.Errorf("%s: %s after %d attempts (%q), want failed after 1 with %q", tc.to, d.Status, d.Attempts, d.LastError, tc.msg)
@@ -536,7 +565,7 @@ func TestSlackNotConnectedIsSkipped(t *testing.T) {
 	if err := f.d.Dispatch(ctx, event("e1")); err != nil {
 		t.Fatalf("Dispatch: %v", err)
 	}
-	d := f.delivery(t, "e1", notify.ChannelSlack, channel)
+	d := f.delivery(t, "e1", notify.ChannelSlack, slackID)
 	if d.Status != notify.DeliverySkipped || d.Note != "no Slack workspace is connected" || d.Attempts != 0 {
 		t.Errorf("Slack delivery = %s (%q, %d attempts), want skipped with the reason", d.Status, d.Note, d.Attempts)
 	}

@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/channel"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
 	"github.com/argoproj-labs/argo-notify/pkg/send/console"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
+	"github.com/argoproj-labs/argo-notify/pkg/send/webhook"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
@@ -38,7 +40,7 @@ const (
 // durable queue, the router of senders and the dispatcher.
 type pipeline struct {
 	queue      *qlocal.Queue
-	router     *route.Router
+	router     *channel.Registry
 	dispatcher *dispatch.Dispatcher
 	smtpOpts   []smtp.Option
 }
@@ -56,11 +58,13 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		return nil, err
 	}
 	router := route.New(route.Config{
-		Integrations: st,
-		Secrets:      st,
-		Console:      console.New(consoleOut),
-		SlackAPIURL:  cfg.SlackAPIURL,
-		SMTPOptions:  smtpOpts,
+		Integrations:   st,
+		Webhooks:       st,
+		Secrets:        st,
+		Console:        console.New(consoleOut),
+		SlackAPIURL:    cfg.SlackAPIURL,
+		SMTPOptions:    smtpOpts,
+		WebhookOptions: webhookOptions(),
 	})
 	d := dispatch.New(dispatch.Config{
 		Rules:        st,
@@ -119,5 +123,10 @@ func (p *pipeline) apiConfig(cfg Config, st *bolt.Store, log *slog.Logger) api.C
 		// The admin services announce every change that can change
 		// matching: a rule takes effect for the next event accepted.
 		OnRulesChanged: p.dispatcher.InvalidateRules,
+		Webhooks:       webhookOptions(),
 	}
 }
+
+// webhookOptions let webhooks on this machine be reached over http://
+// (loopback only), for local receivers.
+func webhookOptions() webhook.Options { return webhook.Options{AllowLoopbackHTTP: true} }

@@ -10,8 +10,9 @@ type Channel string
 
 // Channels.
 const (
-	ChannelEmail Channel = "email"
-	ChannelSlack Channel = "slack"
+	ChannelEmail   Channel = "email"
+	ChannelSlack   Channel = "slack"
+	ChannelWebhook Channel = "webhook" // recipient: the webhook's id
 )
 
 // DeliveryStatus is where a delivery stands.
@@ -48,7 +49,7 @@ type Delivery struct {
 	Status            DeliveryStatus `json:"status"`
 	Attempts          int            `json:"attempts"`
 	LastError         string         `json:"lastError,omitempty"`
-	Provider          string         `json:"provider,omitempty"` // smtp, ses, console, slack
+	Provider          string         `json:"provider,omitempty"` // smtp, ses, console, slack, webhook
 	ProviderMessageID string         `json:"providerMessageId,omitempty"`
 	Note              string         `json:"note,omitempty"` // e.g. why skipped, or an SES fallback
 	Version           int64          `json:"version"`

@@ -31,16 +31,17 @@ type Recipients struct {
 	Groups        []string `json:"groups"`
 	Emails        []string `json:"emails"`
 	SlackChannels []string `json:"slackChannels"`
+	Webhooks      []string `json:"webhooks"` // ids of connected webhooks
 }
 
 // Empty reports whether no recipient is named.
 func (r Recipients) Empty() bool {
-	return len(r.Users)+len(r.Groups)+len(r.Emails)+len(r.SlackChannels) == 0
+	return len(r.Users)+len(r.Groups)+len(r.Emails)+len(r.SlackChannels)+len(r.Webhooks) == 0
 }
 
 // Normalize makes nil lists empty, so JSON shows [] rather than null.
 func (r *Recipients) Normalize() {
-	for _, l := range []*[]string{&r.Users, &r.Groups, &r.Emails, &r.SlackChannels} {
+	for _, l := range []*[]string{&r.Users, &r.Groups, &r.Emails, &r.SlackChannels, &r.Webhooks} {
 		if *l == nil {
 			*l = []string{}
 		}
@@ -149,12 +150,13 @@ func (r *Rule) Validate() error {
 	}
 	rc := r.Recipients
 	if rc.Empty() {
-		v.add("recipients", "must name at least one user, group, email or Slack channel")
+		v.add("recipients", "must name at least one user, group, email, Slack channel or webhook")
 	}
 	checkList(&v, "recipients.users", rc.Users, ValidID, "is not a valid user id")
 	checkList(&v, "recipients.groups", rc.Groups, ValidID, "is not a valid group id")
 	checkList(&v, "recipients.emails", rc.Emails, ValidEmail, "is not a valid email address")
 	checkList(&v, "recipients.slackChannels", rc.SlackChannels, ValidSlackChannel, "is not a Slack channel id (like C0123456789)")
+	checkList(&v, "recipients.webhooks", rc.Webhooks, ValidID, "is not a valid webhook id")
 	return v.err()
 }
 

@@ -19,14 +19,14 @@ import (
 // event cannot add mail headers.
 func Subject(n *Notification) string {
 	e := n.Event
-	return oneLine(fmt.Sprintf("[%s] %s: %s", e.Severity, e.Type, e.Title))
+	return OneLine(fmt.Sprintf("[%s] %s: %s", e.Severity, e.Type, e.Title))
 }
 
 // RenderEmail renders n as an email: its subject, a plain-text body and an
 // HTML body (every event field escaped). Both bodies name every rule that
 // matched, the source, the time, the link and the labels.
 func RenderEmail(n *Notification) (subject, text, html string) {
-	v := newView(n)
+	v := NewView(n)
 	var tb, hb bytes.Buffer
 	if err := textTmpl.Execute(&tb, v); err != nil {
 		// The templates are fixed and the view holds only strings: an
@@ -39,8 +39,10 @@ func RenderEmail(n *Notification) (subject, text, html string) {
 	return Subject(n), tb.String(), hb.String()
 }
 
-// view is what the email templates see.
-type view struct {
+// View is a notification's fields as every channel renders them: strings,
+// already formatted (time in UTC, policy with its id, labels sorted), not
+// yet escaped for any medium.
+type View struct {
 	Subject  string
 	Severity string
 	Color    string
@@ -53,16 +55,18 @@ type view struct {
 	Job      string
 	Status   string
 	URL      string
-	Labels   []label
+	Labels   []Label
 	Rules    []RuleRef
 	EventID  string
 }
 
-type label struct{ Key, Value string }
+// Label is one label of an event.
+type Label struct{ Key, Value string }
 
-func newView(n *Notification) view {
+// NewView returns the view of n.
+func NewView(n *Notification) View {
 	e := n.Event
-	v := view{
+	v := View{
 		Subject:  Subject(n),
 		Severity: string(e.Severity),
 		Color:    severityColor(e.Severity),
@@ -102,11 +106,11 @@ func eventTime(e *notify.Event) string {
 	return t.UTC().Format(time.DateTime + " MST")
 }
 
-func sortedLabels(m map[string]string) []label {
+func sortedLabels(m map[string]string) []Label {
 	keys := slices.Sorted(maps.Keys(m))
-	out := make([]label, 0, len(keys))
+	out := make([]Label, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, label{k, m[k]})
+		out = append(out, Label{k, m[k]})
 	}
 	return out
 }
@@ -123,8 +127,8 @@ func severityColor(s notify.Severity) string {
 	}
 }
 
-// oneLine replaces control characters with spaces.
-func oneLine(s string) string {
+// OneLine replaces control characters (newlines included) with spaces.
+func OneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '

@@ -1,6 +1,10 @@
-// Package send renders notifications and declares what a sender is.
-// Subpackages deliver them: send/smtp (go-mail), send/ses (SES v2),
-// send/slack (slack-go), send/console (prints, for local mode).
+// Package send declares what a notification, a sender and a send failure
+// are, and renders email (shared by the email providers). Each channel is
+// a subpackage that owns its rendering and sending (send/email with
+// send/smtp, send/ses and send/console; send/slack; send/webhook), and
+// package channel is their registry, built by send/route.
+//
+// It imports only the domain and the standard library: no provider SDK.
 package send
 
 import (
@@ -21,7 +25,7 @@ type RuleRef struct {
 // Notification is one message to send: an event, the rules that matched it
 // for these recipients, and where it goes. For email, To holds one or more
 // addresses (the dispatcher sends one mail per address); for Slack, To holds
-// one channel id.
+// one channel id; for a webhook, its id.
 type Notification struct {
 	Event   *notify.Event
 	Rules   []RuleRef

@@ -150,6 +150,7 @@ type Store interface {
 	Rules
 	Directory
 	Integrations
+	Webhooks
 	Secrets
 	Deliveries
 }

@@ -30,17 +30,24 @@ var lines = map[string][]string{
 
 	// Pure logic and contracts over the domain.
 	"pkg/match":  {std, "~/pkg/notify"},
-	"pkg/ingest": {std, "~/pkg/notify"},
-	"pkg/queue":  {std, "~/pkg/notify"},
-	"pkg/store":  {std, "~/pkg/notify"},
-	// Core send: rendering and the sender contract; no provider SDK.
-	"pkg/send": {std, "~/pkg/notify", "github.com/slack-go/slack"},
+	"pkg/ingest": {std, "~/pkg/notify", "~/pkg/signature"},
+	// The HMAC scheme shared by ingest and the webhook channel.
+	"pkg/signature": {std, "~/pkg/notify"},
+	"pkg/queue":     {std, "~/pkg/notify"},
+	"pkg/store":     {std, "~/pkg/notify"},
+	// Core send: email rendering and the sender contract; no provider SDK.
+	"pkg/send": {std, "~/pkg/notify"},
+	// The channel registry: channels plug in here; no provider SDK.
+	"pkg/channel": {std, "~/pkg/notify", "~/pkg/send"},
+	// The admin use cases: the domain and the store contracts only.
+	"pkg/admin": {std, "~/pkg/notify", "~/pkg/store"},
 
 	// The dispatcher: contracts only, no adapter.
-	"pkg/dispatch": {std, "~/pkg/notify", "~/pkg/match", "~/pkg/queue", "~/pkg/send", "~/pkg/store"},
-	// The admin API: contracts and pure packages, no store or queue adapter.
-	"pkg/api": {std, "~/pkg/notify", "~/pkg/dispatch", "~/pkg/ingest", "~/pkg/queue", "~/pkg/send",
-		"~/pkg/send/slack", "~/pkg/send/smtp", "~/pkg/store",
+	"pkg/dispatch": {std, "~/pkg/notify", "~/pkg/match", "~/pkg/queue", "~/pkg/send", "~/pkg/channel", "~/pkg/store"},
+	// The admin API translates HTTP to the admin services; it adapts the
+	// channels' connection tests to them. No store or queue adapter.
+	"pkg/api": {std, "~/pkg/notify", "~/pkg/admin", "~/pkg/dispatch", "~/pkg/ingest", "~/pkg/queue", "~/pkg/send",
+		"~/pkg/send/slack", "~/pkg/send/smtp", "~/pkg/send/webhook", "~/pkg/store",
 		"github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
 
 	// Adapters: the domain and the contract they implement, never each other.
@@ -53,10 +60,12 @@ var lines = map[string][]string{
 	"pkg/send/console":       {std, "~/pkg/notify", "~/pkg/send", "github.com/oklog/ulid/v2"},
 	"pkg/send/smtp":          {std, "~/pkg/notify", "~/pkg/send", "github.com/wneessen/go-mail", "github.com/oklog/ulid/v2"},
 	"pkg/send/smtp/smtptest": {std, "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
-	"pkg/send/slack":         {std, "~/pkg/notify", "~/pkg/send", "github.com/slack-go/slack"},
+	"pkg/send/slack":         {std, "~/pkg/notify", "~/pkg/send", "~/pkg/channel", "github.com/slack-go/slack"},
+	"pkg/send/webhook":       {std, "~/pkg/notify", "~/pkg/send", "~/pkg/channel", "~/pkg/signature"},
+	"pkg/send/email":         {std, "~/pkg/notify", "~/pkg/send", "~/pkg/send/smtp", "~/pkg/channel"},
 	"pkg/send/ses":           {std, "~/pkg/notify", "~/pkg/send", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
-	// The router picks a sender per channel from the stored integrations.
-	"pkg/send/route": {std, "~/pkg/notify", "~/pkg/send/...", "~/pkg/store"},
+	// The registration of every channel: one line each.
+	"pkg/send/route": {std, "~/pkg/notify", "~/pkg/send/...", "~/pkg/channel", "~/pkg/store"},
 
 	// Composition roots: they wire adapters together.
 	"pkg/local":     {std, "~/pkg/..."},

@@ -459,3 +459,23 @@ func TestReadTTL(t *testing.T) {
 		}
 	})
 }
+
+// TestRegistersEveryChannel: the registry route builds names each channel
+// once, with the recipients field a rule names its addresses under.
+func TestRegistersEveryChannel(t *testing.T) {
+	reg := route.New(route.Config{Integrations: &integrations{}, Secrets: &secrets{}})
+	var got []string
+	for _, c := range reg.Channels() {
+		got = append(got, string(c.Name)+":"+c.Field+":"+c.Via)
+	}
+	want := []string{"email:emails:email", "slack:slackChannels:slackChannel", "webhook:webhooks:webhook"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("channels = %v, want %v", got, want)
+	}
+	// Without a webhook store, webhook deliveries are skipped, not panics.
+	_, err := reg.Sender(context.Background(), notify.ChannelWebhook)
+	var skip *send.Skip
+	if !errors.As(err, &skip) {
+		t.Errorf("webhook Sender without a store = %v, want a skip", err)
+	}
+}

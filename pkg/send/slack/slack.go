@@ -77,7 +77,7 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 	if len(n.To) != 1 || n.To[0] == "" {
 		return send.Result{}, send.Permanent(fmt.Errorf("slack: want exactly one channel, got %q", n.To))
 	}
-	text, atts := send.RenderSlack(n)
+	text, atts := Render(n)
 	ch, ts, err := s.api.PostMessageContext(ctx, n.To[0],
 		slackapi.MsgOptionText(text, false), // already escaped
 		slackapi.MsgOptionAttachments(atts...),

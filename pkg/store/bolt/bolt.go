@@ -60,6 +60,7 @@ var allBuckets = [][]byte{
 	bUsers, bUsersID, bUsersEmail,
 	bGroups, bGroupsID, bGroupsName,
 	bSMTP, bSMTPID, bSMTPName, bIntegrations, bSecrets,
+	bWebhooks, bWebhooksID, bWebhooksName,
 	bDeliveries, bDelivByTime, bDelivByEvent, bDelivByRule, bDelivByStatus,
 }
 

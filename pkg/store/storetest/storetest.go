@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Integrity", func(t *testing.T) { testIntegrity(t, newStore) })
 	t.Run("SMTP", func(t *testing.T) { testSMTP(t, newStore) })
 	t.Run("Slack", func(t *testing.T) { testSlack(t, newStore) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStore) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, newStore) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, newStore) })
 }

@@ -1,4 +1,4 @@
-package send
+package slack
 
 import (
 	"net/url"
@@ -6,7 +6,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/slack-go/slack"
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/argoproj-labs/argo-notify/pkg/send"
 )
 
 // Slack Block Kit limits (characters) that the rendering keeps to.
@@ -16,7 +18,7 @@ const (
 	slackMaxContext     = 3000
 )
 
-// RenderSlack renders n as a Slack message: text is the notification
+// Render renders n as a Slack message: text is the notification
 // fallback (what push notifications and screen readers show), and the one
 // attachment carries the severity colour and the Block Kit blocks (title,
 // message, type, severity, source, time, policy, job, link, labels and the
@@ -26,18 +28,18 @@ const (
 // &amp;, &lt;, &gt;) and sent verbatim, and bare @channel, @here and
 // @everyone are broken with a zero-width space, so an event can neither
 // ping anyone nor inject a link.
-func RenderSlack(n *Notification) (text string, attachments []slack.Attachment) {
-	v := newView(n)
+func Render(n *send.Notification) (text string, attachments []slackapi.Attachment) {
+	v := send.NewView(n)
 	text = truncEscape(v.Subject, slackMaxSectionText)
 
-	blocks := []slack.Block{
-		section(mrkdwn("*" + truncEscape(oneLine(v.Title), slackMaxSectionText-2) + "*")),
+	blocks := []slackapi.Block{
+		section(mrkdwn("*" + truncEscape(send.OneLine(v.Title), slackMaxSectionText-2) + "*")),
 	}
 	if v.Message != "" {
 		blocks = append(blocks, section(mrkdwn(truncEscape(v.Message, slackMaxSectionText))))
 	}
 
-	var fields []*slack.TextBlockObject
+	var fields []*slackapi.TextBlockObject
 	field := func(name, value string) {
 		if value != "" {
 			fields = append(fields, mrkdwn("*"+name+"*\n"+truncEscape(value, slackMaxField-len(name)-3)))
@@ -50,7 +52,7 @@ func RenderSlack(n *Notification) (text string, attachments []slack.Attachment) 
 	field("Policy", v.Policy)
 	field("Job", v.Job)
 	field("Status", v.Status)
-	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+	blocks = append(blocks, slackapi.NewSectionBlock(nil, fields, nil))
 
 	if v.URL != "" {
 		blocks = append(blocks, section(mrkdwn(slackLink(v.URL, "Open in Argo"))))
@@ -60,7 +62,7 @@ func RenderSlack(n *Notification) (text string, attachments []slack.Attachment) 
 		for _, l := range v.Labels {
 			parts = append(parts, l.Key+": "+l.Value)
 		}
-		blocks = append(blocks, slack.NewContextBlock("",
+		blocks = append(blocks, slackapi.NewContextBlock("",
 			mrkdwn("Labels: "+truncEscape(strings.Join(parts, " · "), slackMaxContext-8))))
 	}
 	if len(v.Rules) > 0 {
@@ -72,25 +74,25 @@ func RenderSlack(n *Notification) (text string, attachments []slack.Attachment) 
 		if len(names) > 1 {
 			prefix = "Rules: "
 		}
-		blocks = append(blocks, slack.NewContextBlock("",
+		blocks = append(blocks, slackapi.NewContextBlock("",
 			mrkdwn(prefix+truncEscape(strings.Join(names, ", "), slackMaxContext-len(prefix)))))
 	}
 
-	return text, []slack.Attachment{{
+	return text, []slackapi.Attachment{{
 		Color:    v.Color,
 		Fallback: text,
-		Blocks:   slack.Blocks{BlockSet: blocks},
+		Blocks:   slackapi.Blocks{BlockSet: blocks},
 	}}
 }
 
-func section(t *slack.TextBlockObject) *slack.SectionBlock {
-	return slack.NewSectionBlock(t, nil, nil)
+func section(t *slackapi.TextBlockObject) *slackapi.SectionBlock {
+	return slackapi.NewSectionBlock(t, nil, nil)
 }
 
 // mrkdwn is a verbatim mrkdwn text object: Slack does not turn bare names,
 // channels or URLs in it into mentions or links.
-func mrkdwn(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
+func mrkdwn(s string) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.MarkdownType, s, false, true)
 }
 
 var (
@@ -100,11 +102,11 @@ var (
 	zeroWidthSpace = "\u200b"
 )
 
-// EscapeSlack escapes s for Slack mrkdwn: &, < and > become &amp;, &lt;
+// Escape escapes s for Slack mrkdwn: &, < and > become &amp;, &lt;
 // and &gt; (so "<!channel>", "<@U123>" and "<http://x|y>" are shown, not
 // acted on), and a zero-width space is put after the @ of a standalone
 // @channel, @here or @everyone.
-func EscapeSlack(s string) string {
+func Escape(s string) string {
 	return neutralize(slackEscaper.Replace(s))
 }
 
@@ -118,14 +120,14 @@ func neutralize(s string) string {
 // max bytes (ending with "…" when shortened) without cutting a rune or an
 // escape sequence.
 func truncEscape(s string, max int) string {
-	e := EscapeSlack(s)
+	e := Escape(s)
 	if len(e) <= max {
 		return e
 	}
 	const ellipsis = "…"
 	var b strings.Builder
 	for _, r := range s {
-		piece := EscapeSlack(string(r))
+		piece := Escape(string(r))
 		if b.Len()+len(piece)+len(ellipsis) > max {
 			break
 		}
@@ -154,7 +156,7 @@ func cutEntity(s string) string {
 func slackLink(u, label string) string {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return EscapeSlack(u)
+		return Escape(u)
 	}
-	return "<" + urlEscaper.Replace(u) + "|" + EscapeSlack(label) + ">"
+	return "<" + urlEscaper.Replace(u) + "|" + Escape(label) + ">"
 }
