@@ -31,6 +31,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 )
 
 // Function names: each is a folder under Config.AssetDir holding the
@@ -41,26 +43,12 @@ const (
 	FnDispatcher = "dispatcher"
 )
 
-// Environment variables the functions read. ARGO_NOTIFY_DLQ_URL is the
-// dead-letter queue the api lists and redrives from.
-const (
-	EnvTable               = "ARGO_NOTIFY_TABLE"
-	EnvQueueURL            = "ARGO_NOTIFY_QUEUE_URL"
-	EnvDLQURL              = "ARGO_NOTIFY_DLQ_URL"
-	EnvEmailFrom           = "ARGO_NOTIFY_EMAIL_FROM"
-	EnvSecretPrefix        = "ARGO_NOTIFY_SECRET_PREFIX"
-	EnvIngestSecretARN     = "ARGO_NOTIFY_INGEST_SECRET_ARN"
-	EnvSESConfigurationSet = "ARGO_NOTIFY_SES_CONFIGURATION_SET"
-	EnvSlackAPIURL         = "ARGO_NOTIFY_SLACK_API_URL"
-)
-
 // Sizing of the functions and of the queue that feeds the dispatcher.
 const (
 	dispatcherTimeoutSeconds = 30
 	// queueVisibilitySeconds is 6× the dispatcher's timeout, as AWS
 	// recommends for SQS event sources.
 	queueVisibilitySeconds = 6 * dispatcherTimeoutSeconds
-	maxReceiveCount        = 5
 	dispatcherBatchSize    = 10
 	eventTargetRetries     = 8
 )
@@ -176,7 +164,7 @@ func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackPro
 		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
 		DeadLetterQueue: &awssqs.DeadLetterQueue{
 			Queue:           ns.DeadLetter,
-			MaxReceiveCount: jsii.Number(maxReceiveCount),
+			MaxReceiveCount: jsii.Number(deploy.MaxReceiveCount),
 		},
 	})
 	// EventsDLQ holds job events EventBridge could not deliver to ingest,
@@ -226,18 +214,18 @@ func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackPro
 
 	// --- functions --------------------------------------------------------
 	env := map[string]*string{
-		EnvTable:           ns.Table.TableName(),
-		EnvQueueURL:        ns.Queue.QueueUrl(),
-		EnvDLQURL:          ns.DeadLetter.QueueUrl(),
-		EnvEmailFrom:       jsii.String(cfg.EmailFrom),
-		EnvSecretPrefix:    jsii.String(secretPrefix),
-		EnvIngestSecretARN: ingestSecret.SecretArn(),
+		deploy.EnvTable:           ns.Table.TableName(),
+		deploy.EnvQueueURL:        ns.Queue.QueueUrl(),
+		deploy.EnvDLQURL:          ns.DeadLetter.QueueUrl(),
+		deploy.EnvEmailFrom:       jsii.String(cfg.EmailFrom),
+		deploy.EnvSecretPrefix:    jsii.String(secretPrefix),
+		deploy.EnvIngestSecretARN: ingestSecret.SecretArn(),
 	}
 	if cfg.SESConfigurationSet != "" {
-		env[EnvSESConfigurationSet] = jsii.String(cfg.SESConfigurationSet)
+		env[deploy.EnvSESConfigurationSet] = jsii.String(cfg.SESConfigurationSet)
 	}
 	if cfg.SlackAPIURL != "" {
-		env[EnvSlackAPIURL] = jsii.String(cfg.SlackAPIURL)
+		env[deploy.EnvSlackAPIURL] = jsii.String(cfg.SlackAPIURL)
 	}
 	fnSpec := []struct {
 		name    string
@@ -396,17 +384,18 @@ func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackPro
 	awsevents.NewRule(stack, jsii.String("ArgoEventsRule"), &awsevents.RuleProps{
 		Description:  jsii.String("Argo events on the custom bus to ingest"),
 		EventBus:     ns.Bus,
-		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("argo")},
+		EventPattern: &awsevents.EventPattern{Source: jsii.Strings(deploy.SourceArgo)},
 		Targets:      &[]awsevents.IRuleTarget{target()},
 	})
 	for _, src := range cfg.JobSources {
 		js := jobSourcePatterns[src]
+		p := js.pattern
 		awsevents.NewRule(stack, jsii.String(js.id+"Rule"), &awsevents.RuleProps{
-			Description: jsii.String(js.detailType + " (terminal states only) to ingest"),
+			Description: jsii.String(p.DetailType + " (terminal states only) to ingest"),
 			EventPattern: &awsevents.EventPattern{
-				Source:     jsii.Strings(js.source),
-				DetailType: jsii.Strings(js.detailType),
-				Detail:     &map[string]any{js.statusField: js.terminal},
+				Source:     jsii.Strings(p.Source),
+				DetailType: jsii.Strings(p.DetailType),
+				Detail:     &map[string]any{p.StatusField: p.Terminal},
 			},
 			Targets: &[]awsevents.IRuleTarget{target()},
 		})
@@ -534,24 +523,21 @@ const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identi
 	`"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
 	`"authorizerError":"$context.authorizer.error","sub":"$context.authorizer.claims.sub"}`
 
-// jobSource is the EventBridge pattern of one AWS job service's terminal
-// state changes.
+// jobSource is one AWS job service the stack routes to ingest: the
+// construct id of its rule and its pattern, which pkg/deploy shares with
+// ingest.
 type jobSource struct {
-	id, source, detailType, statusField string
-	terminal                            []string
+	id      string
+	pattern deploy.JobSource
 }
 
 // jobSourcePatterns filter to terminal states so that non-terminal changes
 // never invoke ingest.
 var jobSourcePatterns = map[string]jobSource{
-	JobSourceBatch: {"BatchJob", "aws.batch", "Batch Job State Change", "status",
-		[]string{"SUCCEEDED", "FAILED"}},
-	JobSourceStates: {"StepFunctionsExecution", "aws.states", "Step Functions Execution Status Change", "status",
-		[]string{"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}},
-	JobSourceCodeBuild: {"CodeBuildBuild", "aws.codebuild", "CodeBuild Build State Change", "build-status",
-		[]string{"SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"}},
-	JobSourceECS: {"EcsTask", "aws.ecs", "ECS Task State Change", "lastStatus",
-		[]string{"STOPPED"}},
+	JobSourceBatch:     {"BatchJob", deploy.Batch},
+	JobSourceStates:    {"StepFunctionsExecution", deploy.States},
+	JobSourceCodeBuild: {"CodeBuildBuild", deploy.CodeBuild},
+	JobSourceECS:       {"EcsTask", deploy.ECS},
 }
 
 // newAdminUserPool creates the Cognito user pool (admins only, MFA
