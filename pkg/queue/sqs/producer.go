@@ -9,7 +9,6 @@ package sqs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -200,16 +199,11 @@ func attributes(m *queue.Message) map[string]string {
 	set(queue.AttrEventType, m.Attributes[queue.AttrEventType])
 	set(queue.AttrSeverity, m.Attributes[queue.AttrSeverity])
 	if out[queue.AttrEventID] == "" || out[queue.AttrEventType] == "" || out[queue.AttrSeverity] == "" {
-		var ev struct {
-			ID       string `json:"id"`
-			Type     string `json:"type"`
-			Severity string `json:"severity"`
-		}
 		// Best effort: a body that is not an event is still queued; the
 		// handler decides what to do with it.
-		if json.Unmarshal(m.Body, &ev) == nil {
-			set(queue.AttrEventType, ev.Type)
-			set(queue.AttrSeverity, ev.Severity)
+		if ev, err := queue.DecodeEvent(*m); err == nil {
+			set(queue.AttrEventType, string(ev.Type))
+			set(queue.AttrSeverity, string(ev.Severity))
 			set(queue.AttrEventID, ev.ID)
 		}
 		set(queue.AttrEventID, m.ID)
