@@ -29,3 +29,9 @@ require (
 	golang.org/x/tools/cmd/godoc v0.1.0-deprecated // indirect
 	golang.org/x/tools/godoc v0.1.0-deprecated // indirect
 )
+
+require github.com/argoproj-labs/argo-notify v0.0.0
+
+// pkg/deploy, the names and limits the functions share with the stack, is
+// imported from the service's module; it imports only the standard library.
+replace github.com/argoproj-labs/argo-notify => ../

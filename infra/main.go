@@ -5,7 +5,11 @@
 // reads ../cdk.json.
 //
 // This module is separate from the service's: nothing under pkg/ or
-// functions/ imports it, and it imports nothing of theirs.
+// functions/ imports it, and it imports only pkg/deploy of theirs (the
+// environment variable names, the receive limit and the job-event patterns
+// the functions share with the stack; standard library only, through a
+// replace directive to ../), so the CDK never meets the service's
+// dependencies.
 package main
 
 import (

@@ -9,25 +9,13 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -41,26 +29,12 @@ const (
 	FnDispatcher = "dispatcher"
 )
 
-// Environment variables the functions read. ARGO_NOTIFY_DLQ_URL is the
-// dead-letter queue the api lists and redrives from.
-const (
-	EnvTable               = "ARGO_NOTIFY_TABLE"
-	EnvQueueURL            = "ARGO_NOTIFY_QUEUE_URL"
-	EnvDLQURL              = "ARGO_NOTIFY_DLQ_URL"
-	EnvEmailFrom           = "ARGO_NOTIFY_EMAIL_FROM"
-	EnvSecretPrefix        = "ARGO_NOTIFY_SECRET_PREFIX"
-	EnvIngestSecretARN     = "ARGO_NOTIFY_INGEST_SECRET_ARN"
-	EnvSESConfigurationSet = "ARGO_NOTIFY_SES_CONFIGURATION_SET"
-	EnvSlackAPIURL         = "ARGO_NOTIFY_SLACK_API_URL"
-)
-
 // Sizing of the functions and of the queue that feeds the dispatcher.
 const (
 	dispatcherTimeoutSeconds = 30
 	// queueVisibilitySeconds is 6× the dispatcher's timeout, as AWS
 	// recommends for SQS event sources.
 	queueVisibilitySeconds = 6 * dispatcherTimeoutSeconds
-	maxReceiveCount        = 5
 	dispatcherBatchSize    = 10
 	eventTargetRetries     = 8
 )
@@ -112,475 +86,77 @@ func CheckAssets(assetDir string) error {
 // and dead-letter queue, the api, ingest and dispatcher functions, the HTTP
 // API, EventBridge bus and rules, secrets, SES grants and alarms. It fails
 // when the Lambda binaries are missing.
+//
+// Each part is one builder, in its own file; the order of the calls is the
+// order of the constructs (and of the statements in each role's policy) in
+// the template.
 func NewNotifyStack(scope constructs.Construct, id string, props *NotifyStackProps) (*NotifyStack, error) {
 	cfg := props.Config
 	if err := CheckAssets(cfg.AssetDir); err != nil {
 		return nil, err
 	}
-	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	ns := &NotifyStack{Stack: stack, Functions: map[string]awslambda.Function{}}
-
-	removal := awscdk.RemovalPolicy_DESTROY
-	if cfg.Retain {
-		removal = awscdk.RemovalPolicy_RETAIN
-	}
 	retention, err := retentionEnum(cfg.LogRetentionDays)
 	if err != nil {
 		return nil, err
 	}
-	stackName := *stack.StackName()
-	// secretPrefix scopes the secrets the api writes (SMTP password, Slack
-	// token); the ingest secret lives outside it so that neither the api
-	// nor the dispatcher can read or delete it.
-	secretPrefix := fmt.Sprintf("argo-notify/%s/integrations/", stackName)
-	secretPrefixARN := stack.FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("secretsmanager"),
-		Resource:     jsii.String("secret"),
-		ResourceName: jsii.String(secretPrefix + "*"),
-		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
-	})
-
-	// --- data -------------------------------------------------------------
-	ns.Table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
-			PointInTimeRecoveryEnabled: jsii.Bool(true),
-		},
-		Encryption:          awsdynamodb.TableEncryption_AWS_MANAGED,
-		TimeToLiveAttribute: jsii.String("ttl"),
-		DeletionProtection:  jsii.Bool(cfg.Retain),
-		RemovalPolicy:       removal,
-	})
-	ns.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String("gsi1"),
-		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
-		ProjectionType: awsdynamodb.ProjectionType_ALL,
-	})
-
-	// --- queues -----------------------------------------------------------
-	// Dead letters are failed events an admin may still redrive: they
-	// follow the data's removal policy.
-	ns.DeadLetter = awssqs.NewQueue(stack, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-		RemovalPolicy:   removal,
-	})
-	ns.Queue = awssqs.NewQueue(stack, jsii.String("Queue"), &awssqs.QueueProps{
-		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(queueVisibilitySeconds)),
-		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
-		DeadLetterQueue: &awssqs.DeadLetterQueue{
-			Queue:           ns.DeadLetter,
-			MaxReceiveCount: jsii.Number(maxReceiveCount),
-		},
-	})
-	// EventsDLQ holds job events EventBridge could not deliver to ingest,
-	// and those ingest failed on after Lambda's asynchronous retries.
-	ns.EventsDLQ = awssqs.NewQueue(stack, jsii.String("EventsDeadLetterQueue"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-		RemovalPolicy:   removal,
-	})
-
-	// --- secrets ----------------------------------------------------------
-	ingestSecret := awssecretsmanager.NewSecret(stack, jsii.String("IngestSecret"), &awssecretsmanager.SecretProps{
-		SecretName:  jsii.String(fmt.Sprintf("argo-notify/%s/ingest-hmac", stackName)),
-		Description: jsii.String("HMAC-SHA256 key that signs POST /v1/events (X-Argo-Signature)"),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			PasswordLength:     jsii.Number(64),
-			ExcludePunctuation: jsii.Bool(true),
-		},
-		RemovalPolicy: removal,
-	})
-
-	// --- SES ----------------------------------------------------------------
-	sesResources := []*string{}
-	var identity awsses.EmailIdentity
-	if cfg.SESIdentityARN != "" {
-		sesResources = append(sesResources, jsii.String(cfg.SESIdentityARN))
-	} else {
-		idn := awsses.Identity_Email(jsii.String(cfg.SESIdentity))
-		if !strings.Contains(cfg.SESIdentity, "@") {
-			idn = awsses.Identity_Domain(jsii.String(cfg.SESIdentity))
-		}
-		identity = awsses.NewEmailIdentity(stack, jsii.String("EmailIdentity"), &awsses.EmailIdentityProps{Identity: idn})
-		sesResources = append(sesResources, stack.FormatArn(&awscdk.ArnComponents{
-			Service:      jsii.String("ses"),
-			Resource:     jsii.String("identity"),
-			ResourceName: identity.EmailIdentityName(),
-		}))
-	}
-	if cfg.SESConfigurationSet != "" {
-		sesResources = append(sesResources, stack.FormatArn(&awscdk.ArnComponents{
-			Service:      jsii.String("ses"),
-			Resource:     jsii.String("configuration-set"),
-			ResourceName: jsii.String(cfg.SESConfigurationSet),
-		}))
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	ns := &NotifyStack{Stack: stack, Functions: map[string]awslambda.Function{}}
+	b := &builder{stack: stack, cfg: cfg, removal: awscdk.RemovalPolicy_DESTROY, retention: retention, ns: ns}
+	if cfg.Retain {
+		b.removal = awscdk.RemovalPolicy_RETAIN
 	}
 
-	// --- functions --------------------------------------------------------
-	env := map[string]*string{
-		EnvTable:           ns.Table.TableName(),
-		EnvQueueURL:        ns.Queue.QueueUrl(),
-		EnvDLQURL:          ns.DeadLetter.QueueUrl(),
-		EnvEmailFrom:       jsii.String(cfg.EmailFrom),
-		EnvSecretPrefix:    jsii.String(secretPrefix),
-		EnvIngestSecretARN: ingestSecret.SecretArn(),
-	}
-	if cfg.SESConfigurationSet != "" {
-		env[EnvSESConfigurationSet] = jsii.String(cfg.SESConfigurationSet)
-	}
-	if cfg.SlackAPIURL != "" {
-		env[EnvSlackAPIURL] = jsii.String(cfg.SlackAPIURL)
-	}
-	fnSpec := []struct {
-		name    string
-		desc    string
-		timeout float64
-		memory  float64
-	}{
-		{FnAPI, "argo-notify admin API (HTTP API, JWT)", 15, 256},
-		{FnIngest, "argo-notify ingest: HMAC-signed events and EventBridge job events to SQS", 10, 128},
-		{FnDispatcher, "argo-notify dispatcher: SQS batches to email and Slack", dispatcherTimeoutSeconds, 256},
-	}
-	tracing := awslambda.Tracing_DISABLED
-	if cfg.Tracing {
-		tracing = awslambda.Tracing_ACTIVE
-	}
-	for _, s := range fnSpec {
-		logs := awslogs.NewLogGroup(stack, jsii.String(title(s.name)+"Logs"), &awslogs.LogGroupProps{
-			Retention:     retention,
-			RemovalPolicy: removal,
-		})
-		// An explicit role instead of the default one: the default attaches
-		// the AWSLambdaBasicExecutionRole managed policy (logs on *).
-		role := awsiam.NewRole(stack, jsii.String(title(s.name)+"Role"), &awsiam.RoleProps{
-			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-			Description: jsii.String("argo-notify " + s.name + " function"),
-		})
-		logs.GrantWrite(role)
-		fn := awslambda.NewFunction(stack, jsii.String(title(s.name)), &awslambda.FunctionProps{
-			Description:           jsii.String(s.desc),
-			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture:          awslambda.Architecture_ARM_64(),
-			Handler:               jsii.String("bootstrap"),
-			Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.AssetDir, s.name)), nil),
-			Timeout:               awscdk.Duration_Seconds(jsii.Number(s.timeout)),
-			MemorySize:            jsii.Number(s.memory),
-			Role:                  role,
-			LogGroup:              logs,
-			LoggingFormat:         awslambda.LoggingFormat_JSON,
-			ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
-			SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
-			Tracing:               tracing,
-			Environment:           &env,
-		})
-		ns.Functions[s.name] = fn
-	}
-	api, ingest, dispatcher := ns.Functions[FnAPI], ns.Functions[FnIngest], ns.Functions[FnDispatcher]
+	b.table()
+	b.queues()
+	b.ingestSecret()
+	b.ses()
+	b.functions()
+	b.grants()
+	b.httpAPI()
+	b.eventBridge()
+	b.alarms()
+	b.outputs()
 
-	// --- grants (least privilege) -------------------------------------------
-	tableResources := []*string{
-		ns.Table.TableArn(),
-		awscdk.Fn_Join(jsii.String(""), &[]*string{ns.Table.TableArn(), jsii.String("/index/gsi1")}),
-	}
-	for _, fn := range []awslambda.Function{api, dispatcher} {
-		grant(fn, "TableReadWrite", tableActions, tableResources...)
-	}
-	ns.Queue.GrantSendMessages(ingest)
-	ns.Queue.GrantSendMessages(api)         // redrive from the DLQ
-	ns.DeadLetter.GrantConsumeMessages(api) // list and delete dead letters
-	grant(ingest, "IngestSecretRead", []string{"secretsmanager:GetSecretValue"}, ingestSecret.SecretArn())
-	grant(api, "IntegrationSecretsWrite", []string{
-		"secretsmanager:CreateSecret",
-		"secretsmanager:PutSecretValue",
-		"secretsmanager:GetSecretValue",
-		"secretsmanager:DeleteSecret",
-		"secretsmanager:RestoreSecret", // re-connecting within the deletion window
-	}, secretPrefixARN)
-	grant(dispatcher, "IntegrationSecretsRead", []string{"secretsmanager:GetSecretValue"}, secretPrefixARN)
-	grant(dispatcher, "SendEmail", []string{"ses:SendEmail", "ses:SendRawEmail"}, sesResources...)
-	// EventBridge invokes ingest asynchronously: a failure after Lambda's
-	// retries lands in the events DLQ instead of being dropped.
-	ingest.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
-		OnFailure:     awslambdadestinations.NewSqsDestination(ns.EventsDLQ),
-		RetryAttempts: jsii.Number(2),
-		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
-	})
-	dispatcher.AddEventSource(awslambdaeventsources.NewSqsEventSource(ns.Queue, &awslambdaeventsources.SqsEventSourceProps{
-		BatchSize:               jsii.Number(dispatcherBatchSize),
-		ReportBatchItemFailures: jsii.Bool(true),
-	}))
-
-	// --- HTTP API -----------------------------------------------------------
-	ns.API = awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
-		ApiName:            jsii.String(stackName),
-		Description:        jsii.String("argo-notify: admin API (JWT) and event ingest (HMAC)"),
-		CreateDefaultStage: jsii.Bool(false),
-	})
-	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: removal,
-	})
-	stageOpts := &awsapigatewayv2.HttpStageProps{
-		HttpApi:    ns.API,
-		StageName:  jsii.String("$default"),
-		AutoDeploy: jsii.Bool(true),
-		Throttle: &awsapigatewayv2.ThrottleSettings{
-			RateLimit:  jsii.Number(cfg.APIRateLimit),
-			BurstLimit: jsii.Number(cfg.APIBurstLimit),
-		},
-	}
-	var domain awsapigatewayv2.DomainName
-	if cfg.DomainName != "" {
-		domain = awsapigatewayv2.NewDomainName(stack, jsii.String("DomainName"), &awsapigatewayv2.DomainNameProps{
-			DomainName:  jsii.String(cfg.DomainName),
-			Certificate: awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(cfg.CertificateARN)),
-		})
-		stageOpts.DomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: domain}
-	}
-	stage := awsapigatewayv2.NewHttpStage(stack, jsii.String("DefaultStage"), stageOpts)
-	cfnStage := stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
-	cfnStage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
-		DestinationArn: accessLogs.LogGroupArn(),
-		Format:         jsii.String(accessLogFormat),
-	})
-
-	var authorizer awsapigatewayv2.IHttpRouteAuthorizer
-	var pool awscognito.UserPool
-	var poolClient awscognito.UserPoolClient
-	if cfg.JWTIssuer != "" {
-		authorizer = awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("AdminJwt"), jsii.String(cfg.JWTIssuer),
-			&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(cfg.JWTAudience...)})
-	} else {
-		pool, poolClient = newAdminUserPool(stack, cfg, removal)
-		authorizer = awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("AdminUserPool"), pool,
-			&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{UserPoolClients: &[]awscognito.IUserPoolClient{poolClient}})
-	}
-	apiIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), api, nil)
-	ingestIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("IngestIntegration"), ingest, nil)
-	// Every admin route sits under /v1 behind the authorizer; the one
-	// unauthenticated route is ingest, which checks its HMAC signature.
-	for _, path := range []string{"/v1", "/v1/{proxy+}"} {
-		ns.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path:        jsii.String(path),
-			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
-			Integration: apiIntegration,
-			Authorizer:  authorizer,
-		})
-	}
-	ingestRoutes := ns.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-		Path:        jsii.String("/v1/events"),
-		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
-		Integration: ingestIntegration,
-	})
-
-	// --- EventBridge ----------------------------------------------------------
-	ns.Bus = awsevents.NewEventBus(stack, jsii.String("EventBus"), &awsevents.EventBusProps{
-		EventBusName: jsii.String(cfg.EventBusName),
-		Description:  jsii.String("Argo events for argo-notify (source \"argo\", detail = an Argo event)"),
-	})
-	target := func() awsevents.IRuleTarget {
-		return awseventstargets.NewLambdaFunction(ingest, &awseventstargets.LambdaFunctionProps{
-			DeadLetterQueue: ns.EventsDLQ,
-			RetryAttempts:   jsii.Number(eventTargetRetries),
-			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(6)),
-		})
-	}
-	awsevents.NewRule(stack, jsii.String("ArgoEventsRule"), &awsevents.RuleProps{
-		Description:  jsii.String("Argo events on the custom bus to ingest"),
-		EventBus:     ns.Bus,
-		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("argo")},
-		Targets:      &[]awsevents.IRuleTarget{target()},
-	})
-	for _, src := range cfg.JobSources {
-		js := jobSourcePatterns[src]
-		awsevents.NewRule(stack, jsii.String(js.id+"Rule"), &awsevents.RuleProps{
-			Description: jsii.String(js.detailType + " (terminal states only) to ingest"),
-			EventPattern: &awsevents.EventPattern{
-				Source:     jsii.Strings(js.source),
-				DetailType: jsii.Strings(js.detailType),
-				Detail:     &map[string]any{js.statusField: js.terminal},
-			},
-			Targets: &[]awsevents.IRuleTarget{target()},
-		})
-	}
-
-	// --- alarms ---------------------------------------------------------------
-	var alarmAction awscloudwatch.IAlarmAction
-	switch {
-	case cfg.AlarmTopicARN != "":
-		alarmAction = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(cfg.AlarmTopicARN)))
-	case cfg.AlarmEmail != "":
-		key := awskms.NewKey(stack, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
-			Description:       jsii.String("argo-notify alarm topic encryption"),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     removal,
-		})
-		// CloudWatch publishes to the encrypted topic with this key.
-		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("CloudWatchAlarms"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-			Resources:  jsii.Strings("*"),
-		}), nil)
-		topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
-			DisplayName: jsii.String("argo-notify alarms"),
-			MasterKey:   key,
-			EnforceSSL:  jsii.Bool(true),
-		})
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
-		alarmAction = awscloudwatchactions.NewSnsAction(topic)
-	}
-	alarms := []awscloudwatch.Alarm{
-		awscloudwatch.NewAlarm(stack, jsii.String("DeadLetterAlarm"), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String("argo-notify: events failed 5 times and are parked in the dead-letter queue (GET /v1/dead-letters)"),
-			Metric: ns.DeadLetter.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-				Period:    awscdk.Duration_Minutes(jsii.Number(1)),
-				Statistic: jsii.String("Maximum"),
-			}),
-			Threshold:          jsii.Number(0),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			EvaluationPeriods:  jsii.Number(1),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		}),
-		awscloudwatch.NewAlarm(stack, jsii.String("EventsDeadLetterAlarm"), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String("argo-notify: EventBridge could not deliver job events to ingest"),
-			Metric: ns.EventsDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-				Period:    awscdk.Duration_Minutes(jsii.Number(1)),
-				Statistic: jsii.String("Maximum"),
-			}),
-			Threshold:          jsii.Number(0),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			EvaluationPeriods:  jsii.Number(1),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		}),
-		awscloudwatch.NewAlarm(stack, jsii.String("OldestMessageAlarm"), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String("argo-notify: events wait too long in the queue (dispatcher failing or throttled)"),
-			Metric: ns.Queue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{
-				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-				Statistic: jsii.String("Maximum"),
-			}),
-			Threshold:          jsii.Number(cfg.OldestMessageAlarmSeconds),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			EvaluationPeriods:  jsii.Number(1),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		}),
-	}
-	if alarmAction != nil {
-		for _, a := range alarms {
-			a.AddAlarmAction(alarmAction)
-		}
-	}
-
-	// --- outputs ----------------------------------------------------------------
-	out := func(id, desc string, value *string) {
-		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
-	}
-	out("ApiUrl", "Admin API base URL (append v1/...; JWT required)", stage.Url())
-	out("IngestUrl", "POST signed Argo events here", awscdk.Fn_Join(jsii.String(""), &[]*string{stage.Url(), jsii.String("v1/events")}))
-	out("EventBusArn", "Custom EventBridge bus for Argo events (source \"argo\")", ns.Bus.EventBusArn())
-	out("EventBusName", "Custom EventBridge bus name", ns.Bus.EventBusName())
-	out("IngestSecretArn", "HMAC key for X-Argo-Signature: aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text", ingestSecret.SecretArn())
-	out("TableName", "DynamoDB table", ns.Table.TableName())
-	out("QueueUrl", "Event queue", ns.Queue.QueueUrl())
-	out("DeadLetterQueueUrl", "Dead-letter queue (events that failed 5 times)", ns.DeadLetter.QueueUrl())
-	if pool != nil {
-		out("UserPoolId", "Cognito user pool for admins (create users with aws cognito-idp admin-create-user)", pool.UserPoolId())
-		out("UserPoolClientId", "Cognito app client id (the JWT audience)", poolClient.UserPoolClientId())
-	}
-	if domain != nil {
-		out("CustomDomainTarget", "Point a CNAME (or alias) for the custom domain at this name", domain.RegionalDomainName())
-	}
-	if identity != nil && !strings.Contains(cfg.SESIdentity, "@") {
-		for i, rec := range []struct{ name, value *string }{
-			{identity.DkimDnsTokenName1(), identity.DkimDnsTokenValue1()},
-			{identity.DkimDnsTokenName2(), identity.DkimDnsTokenValue2()},
-			{identity.DkimDnsTokenName3(), identity.DkimDnsTokenValue3()},
-		} {
-			out(fmt.Sprintf("DkimCname%d", i+1), "SES DKIM: CNAME <name> -> <value>", awscdk.Fn_Join(jsii.String(" -> "), &[]*string{rec.name, rec.value}))
-		}
-	}
-
-	ns.IngestSecret, ns.IngestRoute, ns.UserPool = ingestSecret, (*ingestRoutes)[0], pool
 	addSuppressions(ns, cfg)
 	return ns, nil
 }
 
-// tableActions are the DynamoDB calls pkg/store/dynamo makes (its API
-// interface); TransactWriteItems is authorized per item, as PutItem and
-// DeleteItem.
-var tableActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+// builder carries what the parts of the stack share while NewNotifyStack
+// builds them: each builder method adds one part and records, in ns or in
+// the builder, what later parts need.
+type builder struct {
+	stack     awscdk.Stack
+	cfg       Config
+	removal   awscdk.RemovalPolicy
+	retention awslogs.RetentionDays
+	ns        *NotifyStack
 
-// grant adds one statement, named sid, of actions on resources to fn's role.
-func grant(fn awslambda.Function, sid string, actions []string, resources ...*string) {
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String(sid),
-		Actions:   jsii.Strings(actions...),
-		Resources: &resources,
-	}))
+	sesResources []*string            // ses: what the dispatcher may send from
+	identity     awsses.EmailIdentity // ses: the identity created, if any
+	stage        awsapigatewayv2.HttpStage
+	domain       awsapigatewayv2.DomainName
+	poolClient   awscognito.UserPoolClient
 }
 
-// accessLogFormat is the HTTP API access log line (JSON, one per request).
-const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
-	`"requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey",` +
-	`"status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength",` +
-	`"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
-	`"authorizerError":"$context.authorizer.error","sub":"$context.authorizer.claims.sub"}`
+// stackName is the CloudFormation stack name (a token when the stack name
+// is not known at synthesis).
+func (b *builder) stackName() string { return *b.stack.StackName() }
 
-// jobSource is the EventBridge pattern of one AWS job service's terminal
-// state changes.
-type jobSource struct {
-	id, source, detailType, statusField string
-	terminal                            []string
+// secretPrefix scopes the secrets the api writes (SMTP password, Slack
+// token); the ingest secret lives outside it so that neither the api nor
+// the dispatcher can read or delete it.
+func (b *builder) secretPrefix() string {
+	return fmt.Sprintf("argo-notify/%s/integrations/", b.stackName())
 }
 
-// jobSourcePatterns filter to terminal states so that non-terminal changes
-// never invoke ingest.
-var jobSourcePatterns = map[string]jobSource{
-	JobSourceBatch: {"BatchJob", "aws.batch", "Batch Job State Change", "status",
-		[]string{"SUCCEEDED", "FAILED"}},
-	JobSourceStates: {"StepFunctionsExecution", "aws.states", "Step Functions Execution Status Change", "status",
-		[]string{"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}},
-	JobSourceCodeBuild: {"CodeBuildBuild", "aws.codebuild", "CodeBuild Build State Change", "build-status",
-		[]string{"SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"}},
-	JobSourceECS: {"EcsTask", "aws.ecs", "ECS Task State Change", "lastStatus",
-		[]string{"STOPPED"}},
-}
-
-// newAdminUserPool creates the Cognito user pool (admins only, MFA
-// required) and the app client whose id is the JWT audience.
-func newAdminUserPool(stack awscdk.Stack, cfg Config, removal awscdk.RemovalPolicy) (awscognito.UserPool, awscognito.UserPoolClient) {
-	pool := awscognito.NewUserPool(stack, jsii.String("AdminUserPool"), &awscognito.UserPoolProps{
-		SelfSignUpEnabled: jsii.Bool(false),
-		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
-		Mfa:               awscognito.Mfa_REQUIRED,
-		MfaSecondFactor:   &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
-		PasswordPolicy: &awscognito.PasswordPolicy{
-			MinLength:        jsii.Number(12),
-			RequireLowercase: jsii.Bool(true),
-			RequireUppercase: jsii.Bool(true),
-			RequireDigits:    jsii.Bool(true),
-			RequireSymbols:   jsii.Bool(true),
-		},
-		AccountRecovery:    awscognito.AccountRecovery_EMAIL_ONLY,
-		DeletionProtection: jsii.Bool(cfg.Retain),
-		RemovalPolicy:      removal,
+// secretPrefixARN is the ARN pattern of the secrets under secretPrefix.
+func (b *builder) secretPrefixARN() *string {
+	return b.stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("secretsmanager"),
+		Resource:     jsii.String("secret"),
+		ResourceName: jsii.String(b.secretPrefix() + "*"),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
 	})
-	client := pool.AddClient(jsii.String("AdminClient"), &awscognito.UserPoolClientOptions{
-		GenerateSecret:             jsii.Bool(false),
-		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
-		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
-		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
-		PreventUserExistenceErrors: jsii.Bool(true),
-	})
-	return pool, client
 }
 
 // retentionEnum maps a number of days to the CDK's RetentionDays.

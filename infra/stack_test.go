@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
@@ -214,7 +215,7 @@ func TestFunctions(t *testing.T) {
 					t.Errorf("LoggingConfig = %s, want JSON to the function's own log group", js(logging))
 				}
 				vars, _ := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-				for _, v := range []string{EnvTable, EnvQueueURL, EnvDLQURL, EnvEmailFrom, EnvSecretPrefix, EnvIngestSecretARN} {
+				for _, v := range []string{deploy.EnvTable, deploy.EnvQueueURL, deploy.EnvDLQURL, deploy.EnvEmailFrom, deploy.EnvSecretPrefix, deploy.EnvIngestSecretARN} {
 					if vars[v] == nil {
 						t.Errorf("environment lacks %s", v)
 					}
@@ -225,17 +226,17 @@ func TestFunctions(t *testing.T) {
 	t.Run("optional environment", func(t *testing.T) {
 		for _, fn := range full.resources("AWS::Lambda::Function") {
 			vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
-			if vars[EnvSESConfigurationSet] != "argo-notify" || vars[EnvSlackAPIURL] != "https://slack.example.com/api/" {
-				t.Errorf("full stack: optional variables = %v, %v", vars[EnvSESConfigurationSet], vars[EnvSlackAPIURL])
+			if vars[deploy.EnvSESConfigurationSet] != "argo-notify" || vars[deploy.EnvSlackAPIURL] != "https://slack.example.com/api/" {
+				t.Errorf("full stack: optional variables = %v, %v", vars[deploy.EnvSESConfigurationSet], vars[deploy.EnvSlackAPIURL])
 			}
-			if vars[EnvSecretPrefix] != "argo-notify/ArgoNotifyTest/integrations/" {
-				t.Errorf("secret prefix = %v", vars[EnvSecretPrefix])
+			if vars[deploy.EnvSecretPrefix] != "argo-notify/ArgoNotifyTest/integrations/" {
+				t.Errorf("secret prefix = %v", vars[deploy.EnvSecretPrefix])
 			}
 		}
 		for _, fn := range lean.resources("AWS::Lambda::Function") {
 			vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
-			if _, ok := vars[EnvSESConfigurationSet]; ok {
-				t.Errorf("lean stack sets %s", EnvSESConfigurationSet)
+			if _, ok := vars[deploy.EnvSESConfigurationSet]; ok {
+				t.Errorf("lean stack sets %s", deploy.EnvSESConfigurationSet)
 			}
 		}
 	})

@@ -1,10 +1,16 @@
-// Command api is the api Lambda function: the admin REST API behind API Gateway HTTP API (payload format 2.0). Configuration
-// comes from the ARGO_NOTIFY_* environment variables (see pkg/awslambda);
-// AWS endpoints and credentials from the SDK's own.
+// Command api is the api Lambda function: the admin REST API behind API
+// Gateway HTTP API (payload format 2.0).
+//
+// Wiring only, in the shape of every functions/*/main.go: main builds the
+// logger and reports what run returns; run reads the configuration (the
+// ARGO_NOTIFY_* environment variables, see pkg/awslambda; AWS endpoints and
+// credentials from the SDK's own), builds the handler once, outside the
+// invocations, and serves them.
 package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -16,15 +22,21 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("api: load AWS configuration", "err", err.Error())
-		os.Exit(1)
-	}
-	h, err := awslambda.NewAPI(awslambda.ConfigFromEnv(os.Getenv), awslambda.NewClients(awsCfg), awslambda.Options{Logger: logger})
-	if err != nil {
+	if err := run(context.Background(), logger); err != nil {
 		logger.Error("api: start", "err", err.Error())
 		os.Exit(1)
 	}
+}
+
+func run(ctx context.Context, logger *slog.Logger) error {
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
+	}
+	h, err := awslambda.NewAPI(awslambda.ConfigFromEnv(os.Getenv), awslambda.NewClients(awsCfg), awslambda.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
 	lambda.Start(h.Handle)
+	return nil
 }

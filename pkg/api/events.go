@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
@@ -36,6 +39,9 @@ type eventsInput struct {
 type eventsOutput struct{ Body EventsAccepted }
 
 func (s *server) registerEvents(api huma.API) {
+	ingestHandler := NewIngest(IngestConfig{
+		Producer: s.producer, Secrets: s.ingestSecrets, Logger: s.log, Now: s.now, IDs: s.ids,
+	})
 	oapi := api.OpenAPI()
 	oapi.Info.Description = strings.Replace(oapi.Info.Description, "Every route needs `Authorization: Bearer <token>`.",
 		"Every route needs `Authorization: Bearer <token>` but POST /v1/events, which is signed with the ingest secret instead (X-Argo-Signature).", 1)
@@ -43,6 +49,9 @@ func (s *server) registerEvents(api huma.API) {
 		Type: "apiKey", In: "header", Name: ingest.SignatureHeader,
 		Description: "HMAC-SHA256 of \"<t>.<raw body>\" with the ingest secret: `t=<unix seconds>,v1=<hex>`.",
 	}
+	// huma documents the route; the ingest handler, which the ingest
+	// Lambda serves on its own, answers it (the middleware never calls
+	// next, so huma reads nothing).
 	huma.Register(api, huma.Operation{
 		OperationID: "ingestEvents", Method: http.MethodPost, Path: "/v1/events", Tags: []string{"events"},
 		Summary: "Send events",
@@ -51,13 +60,16 @@ func (s *server) registerEvents(api huma.API) {
 			"The body is at most %d bytes. A 503 means nothing was accepted: send the same body again.", notify.MaxEventBatch, notify.MaxEventBody),
 		DefaultStatus: http.StatusAccepted,
 		Security:      []map[string][]string{{signatureScheme: {}}},
-		Middlewares:   huma.Middlewares{limitEventBody},
-		// limitEventBody has read and checked the body already.
-		MaxBodyBytes: notify.MaxEventBody + 1,
-		// The handler validates the body as ingest.Decode does.
+		Middlewares: huma.Middlewares{func(ctx huma.Context, _ func(huma.Context)) {
+			r, w := humago.Unwrap(ctx)
+			ingestHandler.ServeHTTP(w, r)
+		}},
+		MaxBodyBytes:     notify.MaxEventBody + 1,
 		SkipValidateBody: true,
 		Errors:           []int{400, 401, 408, 413, 422, 503},
-	}, s.ingestEvents)
+	}, func(context.Context, *eventsInput) (*eventsOutput, error) {
+		panic("api: POST /v1/events is served by the ingest handler")
+	})
 
 	schema := oapi.Components.Schemas.Schema(reflect.TypeFor[Event](), true, "Event")
 	setRequestSchema(api, "/v1/events", http.MethodPost, &huma.Schema{OneOf: []*huma.Schema{
@@ -71,73 +83,157 @@ func intPtr(n int) *int { return &n }
 
 // limitEventBody reads the request body up to notify.MaxEventBody before
 // huma does, so that a larger body is refused with the ingest limit (413)
-// before anything else is looked at.
+// before anything else is looked at (POST /v1/match).
 func limitEventBody(ctx huma.Context, next func(huma.Context)) {
 	r, w := humago.Unwrap(ctx)
-	if r.ContentLength > notify.MaxEventBody {
-		writeProblem(w, eventBodyTooLarge())
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, notify.MaxEventBody+1))
-	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			writeProblem(w, newProblem(CodeTimeout, "the body did not arrive in time"))
-			return
-		}
-		writeProblem(w, newProblem(CodeMalformed, "the body could not be read"))
-		return
-	}
-	if len(body) > notify.MaxEventBody {
-		writeProblem(w, eventBodyTooLarge())
+	body, p := readEventBody(r)
+	if p != nil {
+		writeProblem(w, p)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	next(ctx)
 }
 
+// readEventBody reads r's body, refusing one larger than
+// notify.MaxEventBody (413) or one that does not arrive (408, 400).
+func readEventBody(r *http.Request) ([]byte, *Problem) {
+	if r.ContentLength > notify.MaxEventBody {
+		return nil, eventBodyTooLarge()
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, notify.MaxEventBody+1))
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, newProblem(CodeTimeout, "the body did not arrive in time")
+		}
+		return nil, newProblem(CodeMalformed, "the body could not be read")
+	}
+	if len(body) > notify.MaxEventBody {
+		return nil, eventBodyTooLarge()
+	}
+	return body, nil
+}
+
 func eventBodyTooLarge() *Problem {
 	return newProblem(notify.ETooLarge, fmt.Sprintf("the body is larger than %d bytes; send fewer events per request", notify.MaxEventBody))
 }
 
-func (s *server) ingestEvents(ctx context.Context, in *eventsInput) (*eventsOutput, error) {
-	secrets, err := s.ingestSecrets(ctx)
+// IngestConfig configures NewIngest. Producer and Secrets are required.
+type IngestConfig struct {
+	// Producer takes each accepted event, encoded by queue.EncodeEvent,
+	// before the 202.
+	Producer queue.Producer
+	// Secrets returns the secrets a request may be signed with (several
+	// while the secret is being rotated). It is called for every request;
+	// an error answers 503.
+	Secrets func(ctx context.Context) ([]string, error)
+	// Logger receives refused requests and the detail of failures.
+	// Default: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// IDs returns a new unique, sortable id; an event sent without an id
+	// gets "evt_" + IDs(). Default: ulid.Make().String.
+	IDs func() string
+}
+
+// ingestHandler serves POST /v1/events without the admin API: the ingest
+// Lambda serves it alone, and the admin API mounts it (registerEvents).
+type ingestHandler struct {
+	producer queue.Producer
+	secrets  func(ctx context.Context) ([]string, error)
+	log      *slog.Logger
+	now      func() time.Time
+	ids      func() string
+}
+
+// NewIngest returns the handler of POST /v1/events: HMAC-signed events,
+// checked and decoded by pkg/ingest, queued before the 202 {"ids": [...]};
+// errors as problem+json. It answers 405 to any other method and leaves
+// routing by path to the caller. It panics if Producer or Secrets is nil,
+// a programming error in the caller's wiring.
+func NewIngest(cfg IngestConfig) http.Handler {
+	if cfg.Producer == nil || cfg.Secrets == nil {
+		panic("api.NewIngest: IngestConfig.Producer and IngestConfig.Secrets are required")
+	}
+	h := &ingestHandler{producer: cfg.Producer, secrets: cfg.Secrets, log: cfg.Logger, now: cfg.Now, ids: cfg.IDs}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.ids == nil {
+		h.ids = func() string { return ulid.Make().String() }
+	}
+	return h
+}
+
+// ServeHTTP checks, in this order, the method, the body's size, its
+// presence, the signature and the events, then queues them.
+func (h *ingestHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		p := newProblem(CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; allowed: POST", r.Method, r.URL.Path))
+		p.header = http.Header{"Allow": {http.MethodPost}}
+		writeProblem(w, p)
+		return
+	}
+	body, p := readEventBody(r)
+	if p == nil && len(body) == 0 {
+		p = newProblem(CodeMalformed, "request body is required")
+	}
+	if p != nil {
+		writeProblem(w, p)
+		return
+	}
+	ids, err := h.ingest(r.Context(), r.Header.Get(ingest.SignatureHeader), body)
 	if err != nil {
-		s.log.ErrorContext(ctx, "read the ingest secrets", "err", err.Error())
+		writeProblem(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_ = json.NewEncoder(w).Encode(EventsAccepted{IDs: ids})
+}
+
+// ingest verifies, decodes and queues the events of one request.
+func (h *ingestHandler) ingest(ctx context.Context, signature string, body []byte) ([]string, *Problem) {
+	secrets, err := h.secrets(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "read the ingest secrets", "err", err.Error())
 		return nil, unavailable("the ingest secret could not be read; nothing was accepted, try again")
 	}
-	now := s.now()
-	if err := ingest.VerifySignature(in.Signature, in.RawBody, secrets, now); err != nil {
+	now := h.now()
+	if err := ingest.VerifySignature(signature, body, secrets, now); err != nil {
 		p, ok := problemFrom(err)
 		if !ok {
-			s.log.ErrorContext(ctx, "verify signature", "err", err.Error())
+			h.log.ErrorContext(ctx, "verify signature", "err", err.Error())
 		} else {
-			s.log.WarnContext(ctx, "ingest request refused", "reason", p.Detail)
+			h.log.WarnContext(ctx, "ingest request refused", "reason", p.Detail)
 		}
 		return nil, p
 	}
-	evs, err := ingest.Decode(in.RawBody, now, func() string { return "evt_" + s.ids() })
+	evs, err := ingest.Decode(body, now, func() string { return "evt_" + h.ids() })
 	if err != nil {
-		return nil, decodeProblem(err)
+		p, _ := problemFrom(decodeProblem(err))
+		return nil, p
 	}
 	msgs := make([]queue.Message, len(evs))
 	ids := make([]string, len(evs))
 	for i := range evs {
-		ev := &evs[i]
-		body, err := json.Marshal(ev)
+		m, err := queue.EncodeEvent(&evs[i])
 		if err != nil {
-			return nil, s.fail(ctx, "encode event", fmt.Errorf("encode event %q: %w", ev.ID, err))
+			h.log.ErrorContext(ctx, "internal error", "op", "encode event", "err", err.Error())
+			return nil, newProblem(notify.EInternal, "an internal error occurred; it has been logged")
 		}
-		msgs[i] = queue.Message{ID: ev.ID, Body: body, Attributes: map[string]string{
-			"eventId": ev.ID, "eventType": string(ev.Type), "severity": string(ev.Severity),
-		}}
-		ids[i] = ev.ID
+		msgs[i], ids[i] = m, m.ID
 	}
-	if err := s.producer.Send(ctx, msgs); err != nil {
-		s.log.ErrorContext(ctx, "queue events", "events", len(msgs), "err", err.Error())
+	if err := h.producer.Send(ctx, msgs); err != nil {
+		h.log.ErrorContext(ctx, "queue events", "events", len(msgs), "err", err.Error())
 		return nil, unavailable("the events could not be queued; nothing was accepted, send the same body again")
 	}
-	return &eventsOutput{Body: EventsAccepted{IDs: ids}}, nil
+	return ids, nil
 }
 
 // unavailable is a 503 problem asking the client to retry shortly.

@@ -134,3 +134,49 @@ func TestOptionalRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestNewIngestAlone checks the ingest handler the ingest Lambda serves
+// without the admin API: the same answers as the admin API's route.
+func TestNewIngestAlone(t *testing.T) {
+	body := eventJSON("x", `,"id":"e-1"`)
+	tests := []struct {
+		name, method, body string
+		headers            []string
+		status             int
+		code               string
+	}{
+		{name: "signed", method: "POST", body: body, headers: signed(ingestSecret, body, clock), status: http.StatusAccepted},
+		{name: "unsigned", method: "POST", body: body, status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "empty body", method: "POST", headers: signed(ingestSecret, "", clock), status: http.StatusBadRequest, code: "malformed"},
+		{name: "oversized", method: "POST", body: strings.Repeat(" ", notify.MaxEventBody+1), status: http.StatusRequestEntityTooLarge, code: "too_large"},
+		{name: "invalid", method: "POST", body: `{"type":"JOB"}`, headers: signed(ingestSecret, `{"type":"JOB"}`, clock), status: http.StatusUnprocessableEntity, code: "invalid"},
+		{name: "other method", method: "GET", status: http.StatusMethodNotAllowed, code: "method_not_allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &fakeProducer{}
+			h := api.NewIngest(api.IngestConfig{Producer: p, Secrets: ingestSecrets, Now: func() time.Time { return clock }})
+			e := &env{t: t, h: h}
+			r := e.do(tc.method, "/v1/events", tc.body, tc.headers...)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if tc.code != "" {
+				if got := r.json(t)["code"]; got != tc.code || r.header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("code %v (%s), want %s problem+json", got, r.header.Get("Content-Type"), tc.code)
+				}
+				if n := len(p.sent()); n != 0 {
+					t.Errorf("queued %d messages", n)
+				}
+				return
+			}
+			var got api.EventsAccepted
+			if err := json.Unmarshal(r.body, &got); err != nil || !slices.Equal(got.IDs, []string{"e-1"}) {
+				t.Errorf("body %s, want ids [e-1]", r.body)
+			}
+			if msgs := p.sent(); len(msgs) != 1 || msgs[0].ID != "e-1" {
+				t.Errorf("queued %v", msgs)
+			}
+		})
+	}
+}

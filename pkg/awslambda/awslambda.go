@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/send/ses"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
@@ -31,17 +32,18 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
 )
 
-// Environment variables of AWS mode, set on every function by the CDK stack
-// (infra/stack.go uses the same names).
+// Environment variables of AWS mode, set on every function by the CDK stack.
+// pkg/deploy owns the names (infra/ imports them from there); these are
+// the same constants under the names the functions' code uses.
 const (
-	EnvTable               = "ARGO_NOTIFY_TABLE"
-	EnvQueueURL            = "ARGO_NOTIFY_QUEUE_URL"
-	EnvDLQURL              = "ARGO_NOTIFY_DLQ_URL"
-	EnvEmailFrom           = "ARGO_NOTIFY_EMAIL_FROM"
-	EnvSESConfigurationSet = "ARGO_NOTIFY_SES_CONFIGURATION_SET"
-	EnvSecretPrefix        = "ARGO_NOTIFY_SECRET_PREFIX"
-	EnvIngestSecretARN     = "ARGO_NOTIFY_INGEST_SECRET_ARN"
-	EnvSlackAPIURL         = "ARGO_NOTIFY_SLACK_API_URL"
+	EnvTable               = deploy.EnvTable
+	EnvQueueURL            = deploy.EnvQueueURL
+	EnvDLQURL              = deploy.EnvDLQURL
+	EnvEmailFrom           = deploy.EnvEmailFrom
+	EnvSESConfigurationSet = deploy.EnvSESConfigurationSet
+	EnvSecretPrefix        = deploy.EnvSecretPrefix
+	EnvIngestSecretARN     = deploy.EnvIngestSecretARN
+	EnvSlackAPIURL         = deploy.EnvSlackAPIURL
 )
 
 // Config is the configuration of AWS mode. Which fields a function needs

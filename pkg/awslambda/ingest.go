@@ -18,7 +18,6 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
-	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
 )
 
 // IngestPath is the one route the ingest function serves over HTTP.
@@ -26,7 +25,7 @@ const IngestPath = "/v1/events"
 
 // Ingest is the handler of the ingest function. It takes two kinds of
 // invocation: API Gateway v2 requests for POST /v1/events (HMAC-signed
-// events, through the same pkg/api route as local mode) and EventBridge
+// events, through api.NewIngest, the handler local mode's admin API mounts) and EventBridge
 // events (the custom bus and AWS job state changes, through
 // ingest.FromEventBridge). Either way an accepted event ends on the queue.
 type Ingest struct {
@@ -49,20 +48,19 @@ func NewIngest(cfg Config, c Clients, opts Options) (*Ingest, error) {
 	producer := sqsqueue.NewProducer(c.SQS, cfg.QueueURL)
 	sec := awssecrets.New(c.SecretsManager, awssecrets.Config{})
 	arn := cfg.IngestSecretARN
-	h := api.New(api.Config{
-		// The ingest route reads no store; this function has no table
-		// access (and serves nothing but POST /v1/events).
-		Store:    awsStore{Store: dynamo.New(c.DynamoDB, cfg.Table), Secrets: sec},
-		Logger:   opts.Logger,
-		Now:      opts.Now,
+	// Only the ingest route: the admin API (and its OpenAPI document) is
+	// not built here, and this function has no table access.
+	h := api.NewIngest(api.IngestConfig{
 		Producer: producer,
-		IngestSecrets: func(ctx context.Context) ([]string, error) {
+		Secrets: func(ctx context.Context) ([]string, error) {
 			v, err := sec.GetSecret(ctx, arn)
 			if err != nil {
 				return nil, fmt.Errorf("read the ingest secret: %w", err)
 			}
 			return []string{strings.TrimSpace(v)}, nil
 		},
+		Logger: opts.Logger,
+		Now:    opts.Now,
 	})
 	return &Ingest{http: h, producer: producer, log: opts.Logger, now: opts.Now}, nil
 }
@@ -109,9 +107,9 @@ func (i *Ingest) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 }
 
-// serveHTTP serves POST /v1/events through pkg/api. Anything else is 404:
-// with no bearer token configured, pkg/api would serve its admin routes
-// unauthenticated, and only API Gateway's JWT authorizer guards those.
+// serveHTTP serves POST /v1/events through api.NewIngest. Anything else is
+// 404: the admin routes belong to the api function, behind API Gateway's
+// JWT authorizer.
 func (i *Ingest) serveHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	method := strings.ToUpper(req.RequestContext.HTTP.Method)
 	path := req.RawPath
@@ -121,12 +119,10 @@ func (i *Ingest) serveHTTP(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if path != IngestPath {
 		return problemResponse(http.StatusNotFound, notify.ENotFound, fmt.Sprintf("no route %s %s", method, path)), nil
 	}
-	if method != http.MethodPost {
-		resp := problemResponse(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; allowed: POST", method, path))
-		resp.Headers["Allow"] = http.MethodPost
-		return resp, nil
-	}
-	return proxy(ctx, i.http, req)
+	start := time.Now()
+	resp, err := proxy(ctx, i.http, req)
+	i.log.InfoContext(ctx, "request", "method", method, "path", path, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+	return resp, err
 }
 
 // eventBridge maps an EventBridge event and queues it.
@@ -151,21 +147,12 @@ func (i *Ingest) eventBridge(ctx context.Context, raw []byte) error {
 		log.InfoContext(ctx, "ingest: non-terminal job state acknowledged")
 		return nil
 	}
-	body, err := json.Marshal(ev)
+	msg, err := queue.EncodeEvent(ev)
 	if err != nil {
 		log.ErrorContext(ctx, "ingest: event could not be encoded; dropped", "err", err.Error())
 		return nil
 	}
-	msg := queue.Message{
-		ID:   ev.ID,
-		Body: body,
-		Attributes: map[string]string{
-			sqsqueue.AttrEventID:   ev.ID,
-			sqsqueue.AttrEventType: string(ev.Type),
-			sqsqueue.AttrSeverity:  string(ev.Severity),
-		},
-		FirstSentAt: now,
-	}
+	msg.FirstSentAt = now
 	if err := i.producer.Send(ctx, []queue.Message{msg}); err != nil {
 		if notify.IsCode(err, notify.ETooLarge) || notify.IsCode(err, notify.EInvalid) {
 			log.ErrorContext(ctx, "ingest: queue refused the event; dropped", "eventId", ev.ID, "err", err.Error())

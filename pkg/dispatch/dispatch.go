@@ -22,7 +22,6 @@ package dispatch
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -323,14 +322,11 @@ func (p *planner) reach(ch notify.Channel, to string, ref send.RuleRef, via stri
 // failures are then recorded as failed and Handle returns nil). A body that
 // is not an event with an id returns an error wrapping ErrPoison.
 func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) error {
-	var ev notify.Event
-	if err := json.Unmarshal(m.Body, &ev); err != nil {
-		return fmt.Errorf("%w: message %s: decode event: %v", ErrPoison, m.ID, err)
+	ev, err := queue.DecodeEvent(m)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPoison, err)
 	}
-	if ev.ID == "" {
-		return fmt.Errorf("%w: message %s: event has no id", ErrPoison, m.ID)
-	}
-	return d.dispatch(ctx, &ev, m.ReceiveCount > 1, m.ReceiveCount >= queue.MaxReceives)
+	return d.dispatch(ctx, ev, m.ReceiveCount > 1, m.ReceiveCount >= queue.MaxReceives)
 }
 
 // Dispatch delivers ev to every recipient its rules reach, each at most

@@ -2,8 +2,11 @@
 // the body of POST /v1/events, checking its HMAC signature, and mapping
 // EventBridge events (the custom `argo` bus and AWS job state changes) to
 // Argo events. It is pure: no I/O, no AWS SDK, no HTTP server; it imports
-// only pkg/notify and the standard library. The HTTP route and the Lambda
-// handler call these functions.
+// only pkg/notify, pkg/deploy (the EventBridge patterns it shares with the
+// stack) and the standard library. One file per event source, as
+// aws-lambda-go's events/ does: eventbridge.go (the envelope), job.go (what
+// every AWS job source maps to), batch.go, stepfunctions.go, codebuild.go,
+// ecs.go. The HTTP route and the Lambda handler call these functions.
 package ingest
 
 import (
@@ -21,23 +24,13 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
-// wireEvent is an event as a client sends it. It mirrors notify.Event, with
-// the timestamps as strings so that a bad one is reported by field name.
+// wireEvent is an event as a client sends it: notify.Event, whose JSON
+// shape it shares, with the timestamps as strings so that a bad one is
+// reported by field name (the outer fields hide the embedded ones).
 type wireEvent struct {
-	ID         string            `json:"id"`
-	Type       notify.EventType  `json:"type"`
-	Severity   notify.Severity   `json:"severity"`
-	Title      string            `json:"title"`
-	Message    string            `json:"message"`
-	Source     string            `json:"source"`
-	OccurredAt *string           `json:"occurredAt"`
-	ReceivedAt *string           `json:"receivedAt"` // accepted and ignored: set by the server
-	PolicyID   string            `json:"policyId"`
-	PolicyName string            `json:"policyName"`
-	JobID      string            `json:"jobId"`
-	Status     notify.JobStatus  `json:"status"`
-	URL        string            `json:"url"`
-	Labels     map[string]string `json:"labels"`
+	notify.Event
+	OccurredAt *string `json:"occurredAt"`
+	ReceivedAt *string `json:"receivedAt"` // accepted and ignored: set by the server
 }
 
 // Decode parses the body of an ingest request: one JSON event object, or an
@@ -121,11 +114,7 @@ func decodeOne(raw []byte, prefix string) (notify.Event, []notify.FieldError) {
 	if err := strictUnmarshal(raw, &w); err != nil {
 		return notify.Event{}, []notify.FieldError{jsonFieldError(err, prefix)}
 	}
-	ev := notify.Event{
-		ID: w.ID, Type: w.Type, Severity: w.Severity, Title: w.Title, Message: w.Message,
-		Source: w.Source, PolicyID: w.PolicyID, PolicyName: w.PolicyName, JobID: w.JobID,
-		Status: w.Status, URL: w.URL, Labels: w.Labels,
-	}
+	ev := w.Event
 	var fields []notify.FieldError
 	if w.OccurredAt != nil {
 		t, err := time.Parse(time.RFC3339Nano, *w.OccurredAt)
@@ -178,7 +167,9 @@ var errTrailing = errors.New("unexpected data after the JSON value")
 func jsonFieldError(err error, prefix string) notify.FieldError {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		field := te.Field
+		// encoding/json names a promoted field by its path through the
+		// embedded struct: "Event.type".
+		field := strings.TrimPrefix(te.Field, "Event.")
 		if field == "" {
 			return notify.FieldError{Field: join(prefix, ""), Message: "must be an event object"}
 		}

@@ -13,14 +13,18 @@ import (
 // Index answers which rules match an event. It is built once from a set of
 // rules by New, is immutable afterwards and safe for concurrent use.
 //
-// Enabled user rules sit in a table indexed by [event type][severity]; each
+// Enabled user rules sit in a table indexed by event type and severity (in
+// the order of notify.EventTypes and notify.Severities); each
 // cell is sorted by rule ID ahead of time. Enabled policy rules sit in a map
 // from policy ID to the rules that fire on success and on failure. A lookup
 // therefore costs one table read, at most one map read, and a merge of the
 // two (already sorted) lists: it grows with the matching rules, not with all
 // rules.
 type Index struct {
-	user   [numTypes][numSeverities][]*notify.Rule
+	// user holds the cell of (type row ti, severity column si) at
+	// ti*len(notify.Severities)+si: rows and columns follow the order of
+	// notify.EventTypes and notify.Severities.
+	user   [][]*notify.Rule
 	policy map[string]*policyRules
 	n      int
 }
@@ -30,41 +34,14 @@ type policyRules struct {
 	onFailure []*notify.Rule
 }
 
-const (
-	numTypes      = 5
-	numSeverities = 3
-)
-
-// typeIndex maps an event type to its row in the table; ok is false for an
-// unknown type.
-func typeIndex(t notify.EventType) (int, bool) {
-	switch t {
-	case notify.TypeSystem:
-		return 0, true
-	case notify.TypeConfiguration:
-		return 1, true
-	case notify.TypeJob:
-		return 2, true
-	case notify.TypeDeployment:
-		return 3, true
-	case notify.TypeSpending:
-		return 4, true
+// cell returns the position of (t, s) in Index.user; ok is false for an
+// unknown type or severity.
+func cell(t notify.EventType, s notify.Severity) (int, bool) {
+	ti, si := slices.Index(notify.EventTypes, t), slices.Index(notify.Severities, s)
+	if ti < 0 || si < 0 {
+		return 0, false
 	}
-	return 0, false
-}
-
-// severityIndex maps a severity to its column in the table; ok is false for
-// an unknown severity.
-func severityIndex(s notify.Severity) (int, bool) {
-	switch s {
-	case notify.SeverityCritical:
-		return 0, true
-	case notify.SeverityWarning:
-		return 1, true
-	case notify.SeverityInfo:
-		return 2, true
-	}
-	return 0, false
+	return ti*len(notify.Severities) + si, true
 }
 
 // New builds an index of rules. A rule whose Source is not SourcePolicy is
@@ -74,7 +51,10 @@ func severityIndex(s notify.Severity) (int, bool) {
 // indexed once per cell. The index keeps the rule pointers: callers must not
 // modify the rules afterwards (build a new index instead).
 func New(rules []*notify.Rule) *Index {
-	idx := &Index{policy: make(map[string]*policyRules)}
+	idx := &Index{
+		user:   make([][]*notify.Rule, len(notify.EventTypes)*len(notify.Severities)),
+		policy: make(map[string]*policyRules),
+	}
 	seen := make(map[*notify.Rule]bool, len(rules))
 	for _, r := range rules {
 		if r == nil || !r.Enabled || seen[r] {
@@ -101,20 +81,16 @@ func New(rules []*notify.Rule) *Index {
 		default:
 			added := false
 			for _, t := range r.EventTypes {
-				ti, ok := typeIndex(t)
-				if !ok {
-					continue
-				}
-				for _, s := range r.Severities {
-					si, ok := severityIndex(s)
+				for _, sev := range r.Severities {
+					c, ok := cell(t, sev)
 					if !ok {
 						continue
 					}
-					cell := idx.user[ti][si]
-					if len(cell) > 0 && cell[len(cell)-1] == r {
+					rules := idx.user[c]
+					if len(rules) > 0 && rules[len(rules)-1] == r {
 						continue // the same type or severity named twice
 					}
-					idx.user[ti][si] = append(cell, r)
+					idx.user[c] = append(rules, r)
 					added = true
 				}
 			}
@@ -123,10 +99,8 @@ func New(rules []*notify.Rule) *Index {
 			}
 		}
 	}
-	for ti := range idx.user {
-		for si := range idx.user[ti] {
-			idx.user[ti][si] = sortRules(idx.user[ti][si])
-		}
+	for c := range idx.user {
+		idx.user[c] = sortRules(idx.user[c])
 	}
 	for _, p := range idx.policy {
 		p.onSuccess = sortRules(p.onSuccess)
@@ -167,10 +141,8 @@ func (idx *Index) Match(ev *notify.Event) []*notify.Rule {
 		return nil
 	}
 	var user []*notify.Rule
-	ti, okT := typeIndex(ev.Type)
-	si, okS := severityIndex(ev.Severity)
-	if okT && okS {
-		user = idx.user[ti][si]
+	if c, ok := cell(ev.Type, ev.Severity); ok {
+		user = idx.user[c]
 	}
 	pol := idx.policyMatch(ev)
 	switch {

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -51,8 +52,20 @@ const (
 	JobFailed    JobStatus = "FAILED"
 )
 
+// JobStatuses lists the terminal job statuses.
+var JobStatuses = []JobStatus{JobSucceeded, JobFailed}
+
 // Valid reports whether s is a known job status.
-func (s JobStatus) Valid() bool { return s == JobSucceeded || s == JobFailed }
+func (s JobStatus) Valid() bool { return slices.Contains(JobStatuses, s) }
+
+// oneOf lists values for a validation message: "A, B, C".
+func oneOf[T ~string](values []T) string {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
 
 // Limits on events, enforced by Event.Validate and the ingest endpoint.
 const (
@@ -98,10 +111,10 @@ func (e *Event) Validate() error {
 		v.add("id", "must be 1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit")
 	}
 	if !e.Type.Valid() {
-		v.add("type", "must be one of SYSTEM, CONFIGURATION, JOB, DEPLOYMENT, SPENDING")
+		v.add("type", "must be one of %s", oneOf(EventTypes))
 	}
 	if !e.Severity.Valid() {
-		v.add("severity", "must be one of CRITICAL, WARNING, INFO")
+		v.add("severity", "must be one of %s", oneOf(Severities))
 	}
 	if n := utf8.RuneCountInString(e.Title); n == 0 || n > MaxTitle {
 		v.add("title", "must be 1-%d characters", MaxTitle)
@@ -122,7 +135,7 @@ func (e *Event) Validate() error {
 		v.add("jobId", "must be at most 2048 bytes")
 	}
 	if e.Status != "" && !e.Status.Valid() {
-		v.add("status", "must be SUCCEEDED or FAILED")
+		v.add("status", "must be one of %s", oneOf(JobStatuses))
 	}
 	if e.URL != "" {
 		if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(e.URL) > 2048 {

@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 )
 
 // MaxReceives is how many times a message is received before it is parked
-// as dead (the SQS redrive policy's maxReceiveCount).
-const MaxReceives = 5
+// as dead: the SQS redrive policy's maxReceiveCount, which pkg/deploy owns
+// and the stack sets.
+const MaxReceives = deploy.MaxReceiveCount
 
 // Message is one queued event. Body is the JSON of a notify.Event.
 type Message struct {

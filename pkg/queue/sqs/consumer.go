@@ -69,7 +69,7 @@ func (c *Consumer) HandleBatch(ctx context.Context, ev events.SQSEvent, h queue.
 		// or they would overtake it.
 		fifoFailed = strings.HasSuffix(rec.EventSourceARN, ".fifo")
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-		log := c.log.With("messageId", rec.MessageId, "eventId", m.Attributes[AttrEventID], "receiveCount", m.ReceiveCount)
+		log := c.log.With("messageId", rec.MessageId, "eventId", m.Attributes[queue.AttrEventID], "receiveCount", m.ReceiveCount)
 		if pe, ok := errors.AsType[*panicError](err); ok {
 			log.ErrorContext(ctx, "sqs: handler panicked", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
 			continue
@@ -151,7 +151,7 @@ func FromRecord(rec *events.SQSMessage) queue.Message {
 // message builds a queue.Message from what SQS returned.
 func message(sqsID, body string, system, attrs map[string]string) queue.Message {
 	m := queue.Message{ID: sqsID, Body: []byte(body)}
-	if id := attrs[AttrEventID]; id != "" {
+	if id := attrs[queue.AttrEventID]; id != "" {
 		m.ID = id
 	}
 	if n, err := strconv.Atoi(system["ApproximateReceiveCount"]); err == nil {

@@ -152,10 +152,10 @@ func TestFromRecord(t *testing.T) {
 			rec: events.SQSMessage{
 				MessageId: "sqs-1", Body: `{"x":1}`,
 				Attributes:        map[string]string{"ApproximateReceiveCount": "3", "SentTimestamp": "1764118923000"},
-				MessageAttributes: map[string]events.SQSMessageAttribute{AttrEventID: str("e1"), AttrSeverity: str("INFO"), "bin": {DataType: "Binary", BinaryValue: []byte{1}}},
+				MessageAttributes: map[string]events.SQSMessageAttribute{queue.AttrEventID: str("e1"), queue.AttrSeverity: str("INFO"), "bin": {DataType: "Binary", BinaryValue: []byte{1}}},
 			},
 			want: queue.Message{ID: "e1", Body: []byte(`{"x":1}`), ReceiveCount: 3, FirstSentAt: time.UnixMilli(1764118923000).UTC(),
-				Attributes: map[string]string{AttrEventID: "e1", AttrSeverity: "INFO"}},
+				Attributes: map[string]string{queue.AttrEventID: "e1", queue.AttrSeverity: "INFO"}},
 		},
 		{
 			name: "first sent survives a redrive",

@@ -47,7 +47,7 @@ func TestListDead(t *testing.T) {
 			ids := []string{}
 			for _, dl := range got {
 				ids = append(ids, dl.ID)
-				if dl.ReceiveCount < 1 || dl.FirstSentAt.IsZero() || dl.Attributes[AttrEventType] != "JOB" {
+				if dl.ReceiveCount < 1 || dl.FirstSentAt.IsZero() || dl.Attributes[queue.AttrEventType] != "JOB" {
 					t.Errorf("dead letter %s = %+v, want receive count, first sent and attributes", dl.ID, dl.Message)
 				}
 			}
@@ -99,7 +99,7 @@ func TestRedrive(t *testing.T) {
 				if !strings.Contains(m.body, tt.wantBody) {
 					t.Errorf("redriven body %q, want it to contain %q", m.body, tt.wantBody)
 				}
-				if m.attrs[attrFirstSentAt].StringValue == nil || m.attrs[AttrEventType].StringValue == nil {
+				if m.attrs[attrFirstSentAt].StringValue == nil || m.attrs[queue.AttrEventType].StringValue == nil {
 					t.Errorf("redriven attributes %v lack first-sent time or event type", m.attrs)
 				}
 			}

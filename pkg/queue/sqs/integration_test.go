@@ -160,7 +160,7 @@ func TestKumoSendReceiveDelete(t *testing.T) {
 	ids := make([]string, 0, len(got))
 	for _, m := range got {
 		ids = append(ids, m.ID)
-		want := map[string]string{AttrEventID: m.ID, AttrEventType: "JOB", AttrSeverity: "CRITICAL"}
+		want := map[string]string{queue.AttrEventID: m.ID, queue.AttrEventType: "JOB", queue.AttrSeverity: "CRITICAL"}
 		for k, v := range want {
 			if m.Attributes[k] != v {
 				t.Errorf("message %s attribute %s = %q, want %q", m.ID, k, m.Attributes[k], v)
@@ -261,7 +261,7 @@ func TestKumoDeadLetterAndRedrive(t *testing.T) {
 	if want := []int{1, 2, 3, 4, 5}; !slices.Equal(counts, want) {
 		t.Errorf("poison message receive counts %v, want %v", counts, want)
 	}
-	if len(dead) != 1 || dead[0].ID != "evt-07" || dead[0].Attributes[AttrEventType] != "JOB" || !strings.Contains(string(dead[0].Body), "job 7 failed") {
+	if len(dead) != 1 || dead[0].ID != "evt-07" || dead[0].Attributes[queue.AttrEventType] != "JOB" || !strings.Contains(string(dead[0].Body), "job 7 failed") {
 		t.Fatalf("ListDead() = %+v, want evt-07 with its body and attributes", dead)
 	}
 	// Listing leaves the message in the DLQ and visible: list again.

@@ -9,7 +9,6 @@ package sqs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -24,16 +23,12 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 )
 
-// Message attribute names the Producer sets on every message (when it knows
-// the value) and the Consumer reads back into queue.Message.Attributes.
-const (
-	AttrEventID   = "eventId"
-	AttrEventType = "eventType"
-	AttrSeverity  = "severity"
-	// attrFirstSentAt keeps Message.FirstSentAt across a redrive. It is
-	// stripped from the attributes a handler sees.
-	attrFirstSentAt = "argoFirstSentAt"
-)
+// attrFirstSentAt keeps Message.FirstSentAt across a redrive. It is
+// stripped from the attributes a handler sees. The Producer also sets
+// queue.AttrEventID, queue.AttrEventType and queue.AttrSeverity on every message (when
+// it knows the value); the Consumer reads them back into
+// queue.Message.Attributes.
+const attrFirstSentAt = "argoFirstSentAt"
 
 // Limits of one SendMessageBatch call.
 const (
@@ -200,23 +195,18 @@ func attributes(m *queue.Message) map[string]string {
 			out[k] = v
 		}
 	}
-	set(AttrEventID, m.Attributes[AttrEventID])
-	set(AttrEventType, m.Attributes[AttrEventType])
-	set(AttrSeverity, m.Attributes[AttrSeverity])
-	if out[AttrEventID] == "" || out[AttrEventType] == "" || out[AttrSeverity] == "" {
-		var ev struct {
-			ID       string `json:"id"`
-			Type     string `json:"type"`
-			Severity string `json:"severity"`
-		}
+	set(queue.AttrEventID, m.Attributes[queue.AttrEventID])
+	set(queue.AttrEventType, m.Attributes[queue.AttrEventType])
+	set(queue.AttrSeverity, m.Attributes[queue.AttrSeverity])
+	if out[queue.AttrEventID] == "" || out[queue.AttrEventType] == "" || out[queue.AttrSeverity] == "" {
 		// Best effort: a body that is not an event is still queued; the
 		// handler decides what to do with it.
-		if json.Unmarshal(m.Body, &ev) == nil {
-			set(AttrEventType, ev.Type)
-			set(AttrSeverity, ev.Severity)
-			set(AttrEventID, ev.ID)
+		if ev, err := queue.DecodeEvent(*m); err == nil {
+			set(queue.AttrEventType, string(ev.Type))
+			set(queue.AttrSeverity, string(ev.Severity))
+			set(queue.AttrEventID, ev.ID)
 		}
-		set(AttrEventID, m.ID)
+		set(queue.AttrEventID, m.ID)
 	}
 	if !m.FirstSentAt.IsZero() {
 		set(attrFirstSentAt, m.FirstSentAt.UTC().Format(time.RFC3339Nano))

@@ -139,23 +139,23 @@ func TestAttributes(t *testing.T) {
 		{
 			name: "from the body",
 			msg:  queue.Message{ID: "m1", Body: []byte(`{"id":"e1","type":"JOB","severity":"CRITICAL"}`)},
-			want: map[string]string{AttrEventID: "e1", AttrEventType: "JOB", AttrSeverity: "CRITICAL"},
+			want: map[string]string{queue.AttrEventID: "e1", queue.AttrEventType: "JOB", queue.AttrSeverity: "CRITICAL"},
 		},
 		{
 			name: "given attributes win",
 			msg: queue.Message{ID: "m1", Body: []byte(`{"id":"e1","type":"JOB","severity":"CRITICAL"}`),
-				Attributes: map[string]string{AttrEventID: "x", AttrEventType: "SYSTEM", AttrSeverity: "INFO", "extra": "y", "empty": ""}},
-			want: map[string]string{AttrEventID: "x", AttrEventType: "SYSTEM", AttrSeverity: "INFO", "extra": "y"},
+				Attributes: map[string]string{queue.AttrEventID: "x", queue.AttrEventType: "SYSTEM", queue.AttrSeverity: "INFO", "extra": "y", "empty": ""}},
+			want: map[string]string{queue.AttrEventID: "x", queue.AttrEventType: "SYSTEM", queue.AttrSeverity: "INFO", "extra": "y"},
 		},
 		{
 			name: "body not an event",
 			msg:  queue.Message{ID: "m1", Body: []byte(`not json`), FirstSentAt: first},
-			want: map[string]string{AttrEventID: "m1", attrFirstSentAt: "2026-11-26T01:02:03.000000004Z"},
+			want: map[string]string{queue.AttrEventID: "m1", attrFirstSentAt: "2026-11-26T01:02:03.000000004Z"},
 		},
 		{
 			name: "at most ten, well-known first",
 			msg:  queue.Message{ID: "m1", Body: []byte(`{}`), Attributes: many},
-			want: map[string]string{AttrEventID: "m1", "k00": "v", "k01": "v", "k02": "v", "k03": "v", "k04": "v", "k05": "v", "k06": "v", "k07": "v", "k08": "v"},
+			want: map[string]string{queue.AttrEventID: "m1", "k00": "v", "k01": "v", "k02": "v", "k03": "v", "k04": "v", "k05": "v", "k06": "v", "k07": "v", "k08": "v"},
 		},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// httpAPI creates the HTTP API: its throttled, access-logged default stage
+// (on a custom domain if configured), the admin routes behind the JWT
+// authorizer and the one unauthenticated route, POST /v1/events, which
+// ingest checks by its HMAC signature.
+func (b *builder) httpAPI() {
+	ns, cfg, stack := b.ns, b.cfg, b.stack
+	ns.API = awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		ApiName:            jsii.String(b.stackName()),
+		Description:        jsii.String("argo-notify: admin API (JWT) and event ingest (HMAC)"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     b.retention,
+		RemovalPolicy: b.removal,
+	})
+	stageOpts := &awsapigatewayv2.HttpStageProps{
+		HttpApi:    ns.API,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(cfg.APIRateLimit),
+			BurstLimit: jsii.Number(cfg.APIBurstLimit),
+		},
+	}
+	if cfg.DomainName != "" {
+		b.domain = awsapigatewayv2.NewDomainName(stack, jsii.String("DomainName"), &awsapigatewayv2.DomainNameProps{
+			DomainName:  jsii.String(cfg.DomainName),
+			Certificate: awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(cfg.CertificateARN)),
+		})
+		stageOpts.DomainMapping = &awsapigatewayv2.DomainMappingOptions{DomainName: b.domain}
+	}
+	b.stage = awsapigatewayv2.NewHttpStage(stack, jsii.String("DefaultStage"), stageOpts)
+	cfnStage := b.stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	cfnStage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format:         jsii.String(accessLogFormat),
+	})
+
+	authorizer := b.authorizer()
+	apiIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), ns.Functions[FnAPI], nil)
+	ingestIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("IngestIntegration"), ns.Functions[FnIngest], nil)
+	// Every admin route sits under /v1 behind the authorizer; the one
+	// unauthenticated route is ingest, which checks its HMAC signature.
+	for _, path := range []string{"/v1", "/v1/{proxy+}"} {
+		ns.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
+			Integration: apiIntegration,
+			Authorizer:  authorizer,
+		})
+	}
+	ingestRoutes := ns.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String("/v1/events"),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
+		Integration: ingestIntegration,
+	})
+	ns.IngestRoute = (*ingestRoutes)[0]
+}
+
+// accessLogFormat is the HTTP API access log line (JSON, one per request).
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey",` +
+	`"status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength",` +
+	`"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
+	`"authorizerError":"$context.authorizer.error","sub":"$context.authorizer.claims.sub"}`

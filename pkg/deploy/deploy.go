@@ -1,0 +1,73 @@
+// Package deploy holds the facts the CDK stack (infra/) and the Lambda
+// functions must agree on: the environment variable names the stack sets
+// and the functions read, the SQS receive limit, and the EventBridge
+// patterns of the AWS job state changes routed to ingest (source,
+// detail-type, the status field and its terminal values).
+//
+// It imports only the standard library (nothing at all today), so that
+// infra/, a separate module, imports it without pulling in the service's
+// dependencies: keep it that way (deploy_test.go checks).
+package deploy
+
+// Environment variables of AWS mode, set on the functions by the stack.
+const (
+	// EnvTable is the DynamoDB table: api, dispatcher.
+	EnvTable = "ARGO_NOTIFY_TABLE"
+	// EnvQueueURL is the event queue: ingest sends to it, the dispatcher
+	// delays retries on it, the api redrives to it.
+	EnvQueueURL = "ARGO_NOTIFY_QUEUE_URL"
+	// EnvDLQURL is the dead-letter queue the api lists and redrives from.
+	EnvDLQURL = "ARGO_NOTIFY_DLQ_URL"
+	// EnvEmailFrom is the SES sender address.
+	EnvEmailFrom = "ARGO_NOTIFY_EMAIL_FROM"
+	// EnvSESConfigurationSet is sent with every SES message (optional).
+	EnvSESConfigurationSet = "ARGO_NOTIFY_SES_CONFIGURATION_SET"
+	// EnvSecretPrefix is put before the names of the secrets the api
+	// writes, so IAM can scope them.
+	EnvSecretPrefix = "ARGO_NOTIFY_SECRET_PREFIX"
+	// EnvIngestSecretARN is the secret holding the HMAC key of POST
+	// /v1/events: ingest.
+	EnvIngestSecretARN = "ARGO_NOTIFY_INGEST_SECRET_ARN"
+	// EnvSlackAPIURL is the Slack Web API base (optional).
+	EnvSlackAPIURL = "ARGO_NOTIFY_SLACK_API_URL"
+)
+
+// MaxReceiveCount is how many times a queued event is received before it is
+// parked as dead: the SQS redrive policy's maxReceiveCount, and the limit
+// the local queue and the dispatcher apply (queue.MaxReceives).
+const MaxReceiveCount = 5
+
+// SourceArgo is the source of the events on the stack's custom bus, whose
+// detail is an Argo event.
+const SourceArgo = "argo"
+
+// The EventBridge sources and detail-types of the AWS job state changes.
+const (
+	SourceBatch     = "aws.batch"
+	DetailBatch     = "Batch Job State Change"
+	SourceStates    = "aws.states"
+	DetailStates    = "Step Functions Execution Status Change"
+	SourceCodeBuild = "aws.codebuild"
+	DetailCodeBuild = "CodeBuild Build State Change"
+	SourceECS       = "aws.ecs"
+	DetailECS       = "ECS Task State Change"
+)
+
+// JobSource is the EventBridge pattern of one AWS job service's state
+// changes: ingest maps the events whose StatusField (in detail) holds one
+// of Terminal to a JOB event and acknowledges the others; the stack's rules
+// route only the Terminal ones, so that the others never invoke ingest.
+type JobSource struct {
+	Source      string
+	DetailType  string
+	StatusField string
+	Terminal    []string
+}
+
+// The AWS job services, by the names the stack's jobSources context uses.
+var (
+	Batch     = JobSource{SourceBatch, DetailBatch, "status", []string{"SUCCEEDED", "FAILED"}}
+	States    = JobSource{SourceStates, DetailStates, "status", []string{"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}}
+	CodeBuild = JobSource{SourceCodeBuild, DetailCodeBuild, "build-status", []string{"SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"}}
+	ECS       = JobSource{SourceECS, DetailECS, "lastStatus", []string{"STOPPED"}}
+)
