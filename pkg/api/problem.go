@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -267,6 +268,15 @@ func humaField(d *huma.ErrorDetail) ProblemField {
 	}
 	if msg == "unexpected property" {
 		msg = "is not a known field"
+	}
+	// An enum mismatch, in the one style of every validation message: the
+	// bad value quoted (a short string is not a secret), then the choices.
+	if list, ok := strings.CutPrefix(msg, "expected value to be one of "); ok {
+		list = strings.Trim(list, `"`)
+		msg = "is not one of " + list
+		if v, ok := d.Value.(string); ok && len(v) <= 64 {
+			msg = strconv.Quote(v) + " " + msg
+		}
 	}
 	return ProblemField{Field: loc, Message: msg}
 }

@@ -110,6 +110,10 @@ func New(cfg Config) *Dispatcher {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// Every time the service records is UTC with millisecond precision,
+	// as the admin services write them.
+	clock := cfg.Now
+	cfg.Now = func() time.Time { return clock().UTC().Truncate(time.Millisecond) }
 	if cfg.SendingLease <= 0 {
 		cfg.SendingLease = DefaultSendingLease
 	}

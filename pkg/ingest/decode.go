@@ -56,7 +56,7 @@ func Decode(body []byte, now time.Time, newID func() string) ([]notify.Event, er
 	if len(trimmed) == 0 {
 		return nil, notify.Invalid("body", "is empty; send a JSON event object or an array of them")
 	}
-	now = now.UTC()
+	now = now.UTC().Truncate(time.Millisecond) // the one precision of every recorded time
 	if trimmed[0] == '{' {
 		ev, fields := decodeOne(body, "")
 		if len(fields) > 0 {
@@ -121,7 +121,7 @@ func decodeOne(raw []byte, prefix string) (notify.Event, []notify.FieldError) {
 		if err != nil {
 			fields = append(fields, notify.FieldError{Field: join(prefix, "occurredAt"), Message: "must be an RFC 3339 timestamp like 2026-01-02T15:04:05Z"})
 		}
-		ev.OccurredAt = t.UTC()
+		ev.OccurredAt = t.UTC().Truncate(time.Millisecond)
 	}
 	if err := ev.Validate(); err != nil {
 		var ne *notify.Error

@@ -90,7 +90,7 @@ func FromEventBridge(raw []byte, now time.Time) (ev *notify.Event, ok bool, err 
 	if terr != nil {
 		return nil, false, notify.Invalid("time", "must be an RFC 3339 timestamp")
 	}
-	now = now.UTC()
+	now = now.UTC().Truncate(time.Millisecond) // the one precision of every recorded time
 	if env.Source == deploy.SourceArgo {
 		return fromArgoBus(&env, occurred.UTC(), now)
 	}

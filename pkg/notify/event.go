@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,6 +59,16 @@ var JobStatuses = []JobStatus{JobSucceeded, JobFailed}
 // Valid reports whether s is a known job status.
 func (s JobStatus) Valid() bool { return slices.Contains(JobStatuses, s) }
 
+// notOneOf is the validation message for a value outside values, in the
+// one style every message uses: the bad value quoted, then the choices
+// ("is required" with the choices when it is empty).
+func notOneOf[T ~string](got T, values []T) string {
+	if got == "" {
+		return "is required: one of " + oneOf(values)
+	}
+	return strconv.Quote(string(got)) + " is not one of " + oneOf(values)
+}
+
 // oneOf lists values for a validation message: "A, B, C".
 func oneOf[T ~string](values []T) string {
 	s := make([]string, len(values))
@@ -111,10 +122,10 @@ func (e *Event) Validate() error {
 		v.add("id", "must be 1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit")
 	}
 	if !e.Type.Valid() {
-		v.add("type", "must be one of %s", oneOf(EventTypes))
+		v.add("type", "%s", notOneOf(e.Type, EventTypes))
 	}
 	if !e.Severity.Valid() {
-		v.add("severity", "must be one of %s", oneOf(Severities))
+		v.add("severity", "%s", notOneOf(e.Severity, Severities))
 	}
 	if n := utf8.RuneCountInString(e.Title); n == 0 || n > MaxTitle {
 		v.add("title", "must be 1-%d characters", MaxTitle)
@@ -135,7 +146,7 @@ func (e *Event) Validate() error {
 		v.add("jobId", "must be at most 2048 bytes")
 	}
 	if e.Status != "" && !e.Status.Valid() {
-		v.add("status", "must be one of %s", oneOf(JobStatuses))
+		v.add("status", "%s", notOneOf(e.Status, JobStatuses))
 	}
 	if e.URL != "" {
 		if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(e.URL) > 2048 {

@@ -133,7 +133,7 @@ func (r *Rule) Validate() error {
 	}
 	for i, t := range r.EventTypes {
 		if !t.Valid() {
-			v.add(index("eventTypes", i), "%q is not one of SYSTEM, CONFIGURATION, JOB, DEPLOYMENT, SPENDING", t)
+			v.add(index("eventTypes", i), "%s", notOneOf(t, EventTypes))
 		} else if slices.Index(r.EventTypes, t) != i {
 			v.add(index("eventTypes", i), "%q is repeated", t)
 		}
@@ -143,7 +143,7 @@ func (r *Rule) Validate() error {
 	}
 	for i, s := range r.Severities {
 		if !s.Valid() {
-			v.add(index("severities", i), "%q is not one of CRITICAL, WARNING, INFO", s)
+			v.add(index("severities", i), "%s", notOneOf(s, Severities))
 		} else if slices.Index(r.Severities, s) != i {
 			v.add(index("severities", i), "%q is repeated", s)
 		}

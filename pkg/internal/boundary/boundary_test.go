@@ -27,13 +27,16 @@ const std = "std"
 var lines = map[string][]string{
 	// The domain: the standard library only.
 	"pkg/notify": {std},
+	// What the deployed stack (infra/) and the functions agree on:
+	// environment names, the receive limit, the job sources. infra imports it.
+	"pkg/deploy": {std},
 
 	// Pure logic and contracts over the domain.
 	"pkg/match":  {std, "~/pkg/notify"},
-	"pkg/ingest": {std, "~/pkg/notify", "~/pkg/signature"},
+	"pkg/ingest": {std, "~/pkg/notify", "~/pkg/signature", "~/pkg/deploy"},
 	// The HMAC scheme shared by ingest and the webhook channel.
 	"pkg/signature": {std, "~/pkg/notify"},
-	"pkg/queue":     {std, "~/pkg/notify"},
+	"pkg/queue":     {std, "~/pkg/notify", "~/pkg/deploy"},
 	"pkg/store":     {std, "~/pkg/notify"},
 	// Core send: email rendering and the sender contract; no provider SDK.
 	"pkg/send": {std, "~/pkg/notify"},
