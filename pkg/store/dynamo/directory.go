@@ -201,8 +201,9 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, version int64) error
 // DynamoDB holds at most 100 writes in a transaction: a larger change is
 // written in several transactions, in order, and is then not atomic (a
 // failure part-way leaves the part written; running the same replace again
-// completes it). Counters of removed records are deleted before the
-// records, so that no rule can name a record whose counter is gone.
+// completes it). A record and its counter are always created or deleted in
+// the same one, so that no rule can name a removed record and no record is
+// left without its counter.
 func (s *Store) ReplaceDirectory(ctx context.Context, d notify.Directory, prune bool, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		err := s.replaceDirectory(ctx, d, prune, now)
@@ -241,26 +242,28 @@ func (s *Store) replaceDirectory(ctx context.Context, d notify.Directory, prune 
 		}
 		ops = append(ops, o)
 	}
-	for _, u := range plan.DeleteUsers {
-		ops = append(ops, s.dropRefs(users.prefix, u.ID, int64(len(refsTo(allRules, store.RefUser, u.ID)))))
+	// A removed record's counter is deleted on the condition that it
+	// still counts the rules read (those being pruned).
+	dropUser := func(id string) op {
+		return s.dropRefs(users.prefix, id, int64(len(refsTo(allRules, store.RefUser, id))))
 	}
-	for _, g := range plan.DeleteGroups {
-		ops = append(ops, s.dropRefs(groups.prefix, g.ID, int64(len(refsTo(allRules, store.RefGroup, g.ID)))))
+	dropGroup := func(id string) op {
+		return s.dropRefs(groups.prefix, id, int64(len(refsTo(allRules, store.RefGroup, id))))
 	}
-	uops, err := applyOps(s, users, curUsers, plan.CreateUsers, plan.UpdateUsers, plan.DeleteUsers)
+	uops, err := applyOps(s, users, curUsers, plan.CreateUsers, plan.UpdateUsers, plan.DeleteUsers, dropUser)
 	if err != nil {
 		return err
 	}
-	gops, err := applyOps(s, groups, curGroups, plan.CreateGroups, plan.UpdateGroups, plan.DeleteGroups)
+	gops, err := applyOps(s, groups, curGroups, plan.CreateGroups, plan.UpdateGroups, plan.DeleteGroups, dropGroup)
 	if err != nil {
 		return err
 	}
 	ops = append(append(ops, uops...), gops...)
-	for i := 0; i < len(ops); i += maxTransactItems {
-		chunk := ops[i:min(i+maxTransactItems, len(ops))]
+	parts := chunks(ops)
+	for i, chunk := range parts {
 		if err := s.transact(ctx, "replace directory", chunk); err != nil {
 			if i > 0 && !errors.Is(err, errRefsChanged) {
-				return fmt.Errorf("replace directory: part %d of %d: %w", i/maxTransactItems+1, (len(ops)+maxTransactItems-1)/maxTransactItems, err)
+				return fmt.Errorf("replace directory: part %d of %d: %w", i+1, len(parts), err)
 			}
 			return err
 		}
@@ -268,11 +271,30 @@ func (s *Store) replaceDirectory(ctx context.Context, d notify.Directory, prune 
 	return nil
 }
 
+// chunks splits ops into transactions of at most maxTransactItems, in
+// order, never between an op marked withNext and the next one.
+func chunks(ops []op) [][]op {
+	var out [][]op
+	for i := 0; i < len(ops); {
+		end := min(i+maxTransactItems, len(ops))
+		for end < len(ops) && end > i+1 && ops[end-1].withNext {
+			end--
+		}
+		out = append(out, ops[i:end])
+		i = end
+	}
+	return out
+}
+
 // applyOps returns the ops that apply kind k's part of a directory plan,
 // given its current records cur: puts of new records (with their reference
-// counters) and changed ones, deletes of removed ones, and the moves of
-// their name guards.
-func applyOps[T any](s *Store, k *kind[T], cur []*T, create, update, del []T) ([]op, error) {
+// counters) and changed ones, deletes of removed ones (each with the op
+// drop returns for its counter), and the moves of their name guards. A
+// record and its counter are created or deleted in the same transaction
+// (withNext) even when the plan takes several: a record never exists
+// without its counter, which the counter backfill (backfill.go) would take
+// for a record written before the counters.
+func applyOps[T any](s *Store, k *kind[T], cur []*T, create, update, del []T, drop func(id string) op) ([]op, error) {
 	held := map[string]string{} // folded name → id, as stored
 	stored := make(map[string]*T, len(cur))
 	for _, v := range cur {
@@ -285,7 +307,9 @@ func applyOps[T any](s *Store, k *kind[T], cur []*T, create, update, del []T) ([
 	for i := range del {
 		v := &del[i]
 		delete(after, fold(k.uniq(v)))
-		ops = append(ops, k.deleteAt(s, k.id(v), k.version(v)))
+		d := drop(k.id(v))
+		d.withNext = true
+		ops = append(ops, d, k.deleteAt(s, k.id(v), k.version(v)))
 	}
 	for i := range update {
 		if old := stored[k.id(&update[i])]; old != nil {
@@ -308,6 +332,7 @@ func applyOps[T any](s *Store, k *kind[T], cur []*T, create, update, del []T) ([
 		if err != nil {
 			return nil, err
 		}
+		o.withNext = true
 		ops = append(ops, o, s.newRefs(k.prefix, k.id(v)))
 	}
 	for name, id := range held {

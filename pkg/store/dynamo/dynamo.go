@@ -26,8 +26,12 @@
 // one transaction holds at most 100 items, a rule names at most
 // MaxRuleRefs users and groups together on this store (EInvalid beyond),
 // and one update changes at most 97 of them. Tables written before the
-// counters existed need them backfilled (one item per user and group,
-// refs = the rules naming it) before rules can name those entries.
+// counters existed are upgraded lazily (backfill.go): when a rule write or a
+// delete fails because the counter of an existing user or group is
+// missing, the store creates it with the number of rules naming the entry
+// (on the condition that it still does not exist) and tries again. No
+// rule can start or stop naming an entry while its counter is missing, so
+// that count cannot go stale before the counter is written.
 //
 // The package imports the domain and the store contract and the AWS SDK,
 // never another adapter.

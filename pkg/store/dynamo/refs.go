@@ -15,9 +15,10 @@ import (
 // item, pk REFS#<USER|GROUP>#<id>, sk REFS, attribute refs = how many
 // rules name it. The counter exists exactly while the user or group does:
 // it is created and deleted in the transactions that create and delete
-// the record. A rule write raises the counter of each user and group it
-// starts naming, on the condition that the counter exists, and lowers
-// those it stops naming, in the same TransactWriteItems as the rule; a
+// the record (on a table written before the counters, it is created when
+// first needed: backfill.go). A rule write raises the counter of each user
+// and group it starts naming, on the condition that the counter exists,
+// and lowers those it stops naming, in the same TransactWriteItems as the rule; a
 // delete of a user or group deletes its counter on the condition that it
 // is 0. DynamoDB serializes transactions on the items they share (the
 // counter), so of a delete and a rule write racing over the same user or
@@ -84,16 +85,18 @@ func (s *Store) dropRefs(k, id string, n int64) op {
 			ExpressionAttributeNames:  map[string]string{"#n": attrRefs},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(n)},
 		}},
-		onFail: func() error { return errRefsChanged },
+		onFail:  func() error { return errRefsChanged },
+		counter: &counted{ref: store.MissingRef{Kind: refKind(k), ID: id}},
 	}
 }
 
 // countRef is the op that adds delta to the counter of ref, which must
 // exist: raising the counter of a missing user or group fails as
-// store.UnknownRecipients.
+// store.UnknownRecipients; a missing counter of an existing one is
+// backfilled (backfill.go).
 func (s *Store) countRef(ref store.MissingRef, delta int64) op {
 	k := kindOf(ref)
-	o := op{
+	return op{
 		item: types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: refsKey(k, ref.ID),
 			UpdateExpression:          aws.String("ADD #n :d"),
@@ -104,11 +107,8 @@ func (s *Store) countRef(ref store.MissingRef, delta int64) op {
 		onFail: func() error {
 			return fmt.Errorf("the reference counter of %s %q is missing", k, ref.ID)
 		},
+		counter: &counted{ref: ref, delta: delta},
 	}
-	if delta > 0 {
-		o.missing = &ref
-	}
-	return o
 }
 
 // refSet returns the users and groups r names, each once, with its index.

@@ -105,7 +105,9 @@ func (s *Store) putRuleSameRefs(ctx context.Context, r *notify.Rule) (done bool,
 	}
 	values := map[string]types.AttributeValue{
 		":prev": num(r.Version - 1), ":u": item[attrUniq], ":gsk": item[AttrGSI1SK]}
-	// A list compares with =; an absent one (NULL) by its type.
+	// A list compares with =; an absent one (NULL) by its type. No
+	// placeholder is the prefix of another: kumo substitutes them with
+	// strings.ReplaceAll in map order, so #u would corrupt #us.
 	same := func(path, ref string, v types.AttributeValue) string {
 		if _, null := v.(*types.AttributeValueMemberNULL); v == nil || null {
 			values[":null"] = str("NULL")
@@ -115,14 +117,14 @@ func (s *Store) putRuleSameRefs(ctx context.Context, r *notify.Rule) (done bool,
 		return path + " = " + ref
 	}
 	cond := "#v = :prev AND #u = :u AND #gsk = :gsk AND " +
-		same("#rc.#us", ":us", rc.Value[attrUsers]) + " AND " + same("#rc.#gs", ":gs", rc.Value[attrGroups])
+		same("#rc.#rus", ":rus", rc.Value[attrUsers]) + " AND " + same("#rc.#rgs", ":rgs", rc.Value[attrGroups])
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                item,
 		ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: map[string]string{
 			"#v": attrVer, "#u": attrUniq, "#gsk": AttrGSI1SK,
-			"#rc": attrRecipients, "#us": attrUsers, "#gs": attrGroups},
+			"#rc": attrRecipients, "#rus": attrUsers, "#rgs": attrGroups},
 		ExpressionAttributeValues: values,
 	})
 	if err == nil {

@@ -19,16 +19,32 @@ import (
 type op struct {
 	item   types.TransactWriteItem
 	onFail func() error
-	// missing, if set, is the user or group whose reference count this op
-	// raises: its condition fails when the user or group does not exist.
-	missing *store.MissingRef
+	// counter, if set, says that this op changes or deletes the reference
+	// counter of a user or group: when its condition fails, transact finds
+	// out whether the user or group is unknown or only its counter missing
+	// (backfill.go).
+	counter *counted
+	// withNext keeps the op in the same transaction as the next one when
+	// a long list of ops is split (ReplaceDirectory).
+	withNext bool
+}
+
+// counted is the user or group whose counter an op touches, and how: delta
+// +1 or -1 (a rule starts or stops naming it), or 0 (the counter is
+// deleted with the record).
+type counted struct {
+	ref   store.MissingRef
+	delta int64
 }
 
 // transact writes ops in one TransactWriteItems. When a condition fails, it
 // returns store.UnknownRecipients for every missing user and group if the
 // failed conditions include such, else the onFail error of the first op
 // whose condition failed. A transaction cancelled by a concurrent one is
-// retried a few times.
+// retried a few times. When a counter op failed because the counter of an
+// existing user or group is missing (a table written before the counters),
+// the counter is backfilled and the transaction tried again, at most
+// counterRepairs times.
 func (s *Store) transact(ctx context.Context, what string, ops []op) error {
 	if len(ops) == 0 {
 		return nil
@@ -37,7 +53,8 @@ func (s *Store) transact(ctx context.Context, what string, ops []op) error {
 	for i, o := range ops {
 		items[i] = o.item
 	}
-	for attempt := 0; ; attempt++ {
+	attempt, repairs := 0, 0
+	for {
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			return nil
@@ -49,12 +66,25 @@ func (s *Store) transact(ctx context.Context, what string, ops []op) error {
 				if err := backoff(ctx, attempt); err != nil {
 					return err
 				}
+				attempt++
 				continue
 			}
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		if missing := missingRefs(ops, tce.CancellationReasons); len(missing) > 0 {
-			return store.UnknownRecipients(missing)
+		if failedCounters(ops, tce.CancellationReasons) {
+			next, retry, err := s.repairCounters(ctx, ops, tce.CancellationReasons)
+			if err != nil {
+				return err
+			}
+			if retry && repairs < counterRepairs {
+				repairs++
+				ops = next
+				items = items[:0]
+				for _, o := range ops {
+					items = append(items, o.item)
+				}
+				continue
+			}
 		}
 		conflict := false
 		for i, r := range tce.CancellationReasons {
@@ -72,6 +102,7 @@ func (s *Store) transact(ctx context.Context, what string, ops []op) error {
 			if err := backoff(ctx, attempt); err != nil {
 				return err
 			}
+			attempt++
 			continue
 		}
 		return fmt.Errorf("%s: %w", what, err)
@@ -92,14 +123,12 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// missingRefs returns the users and groups whose reference count ops
-// failed their condition: they do not exist.
-func missingRefs(ops []op, reasons []types.CancellationReason) []store.MissingRef {
-	var out []store.MissingRef
+// failedCounters reports whether the condition of a counter op failed.
+func failedCounters(ops []op, reasons []types.CancellationReason) bool {
 	for i, r := range reasons {
-		if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(ops) && ops[i].missing != nil {
-			out = append(out, *ops[i].missing)
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(ops) && ops[i].counter != nil {
+			return true
 		}
 	}
-	return out
+	return false
 }
