@@ -16,13 +16,13 @@ import (
 type Delivery struct {
 	ID                string     `json:"id" doc:"<eventId>|<channel>|<recipient>: one delivery per recipient and event, however often the event is received." example:"evt_01JDZ5Q8X9K7W3M2N4P6R8T0VB|email|alice@example.com"`
 	EventID           string     `json:"eventId" doc:"The event delivered."`
-	Channel           string     `json:"channel" enum:"email,slack" doc:"How the notification travels."`
+	Channel           string     `json:"channel" enum:"email,slack,webhook" doc:"How the notification travels."`
 	Recipient         string     `json:"recipient" doc:"An email address or a Slack channel id." example:"alice@example.com"`
 	RuleIDs           []string   `json:"ruleIds" doc:"Every rule that reached this recipient for this event." example:"[\"rul_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
 	Status            string     `json:"status" enum:"queued,sending,sent,failed,skipped" doc:"queued: not yet attempted, or waiting for a retry; sending: an attempt is in flight; sent, failed, skipped: final."`
 	Attempts          int        `json:"attempts" doc:"Attempts made so far."`
 	LastError         string     `json:"lastError,omitempty" doc:"Why the last attempt failed."`
-	Provider          string     `json:"provider,omitempty" enum:"smtp,ses,console,slack" doc:"Who took the message."`
+	Provider          string     `json:"provider,omitempty" enum:"smtp,ses,console,slack,webhook" doc:"Who took the message."`
 	ProviderMessageID string     `json:"providerMessageId,omitempty" doc:"The provider's id of the message (SMTP Message-ID, SES MessageId, Slack <channel>/<ts>)."`
 	Note              string     `json:"note,omitempty" doc:"Why the delivery was skipped, or how it was routed."`
 	Version           int64      `json:"version" doc:"Incremented on every change of the record."`

@@ -16,7 +16,7 @@ type User struct {
 	ID        string    `json:"id,omitzero" maxLength:"128" doc:"Given by the client on create (1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit) or assigned (usr_<ulid>); ignored on PUT." example:"alice"`
 	Name      string    `json:"name" doc:"Display name, 1-128 characters." example:"Alice Liddell"`
 	Email     string    `json:"email" doc:"Unique (case-insensitive) RFC 5322 addr-spec; notifications to the user go here." example:"alice@example.com"`
-	Role      string    `json:"role,omitzero" enum:"admin,member,viewer" doc:"The user's role; member when omitted."`
+	Role      string    `json:"role,omitzero" enum:"admin,developer,member,viewer" doc:"The user's role; member when omitted."`
 	Version   int64     `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
 	CreatedAt time.Time `json:"createdAt,omitzero" readOnly:"true"`
 	UpdatedAt time.Time `json:"updatedAt,omitzero" readOnly:"true"`

@@ -546,6 +546,7 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 		if err := d.update(ctx, &next, now); err != nil {
 			return nil, err
 		}
+		d.logOutcome(ctx, ev, r, &next, 0)
 		return rt, nil
 	}
 
@@ -557,7 +558,9 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 		return nil, err
 	}
 
+	sendStart := time.Now()
 	res, serr := sender.Send(ctx, &send.Notification{Event: ev, Rules: r.Rules, Channel: r.Channel, To: []string{r.Recipient}})
+	latency := time.Since(sendStart)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
@@ -577,10 +580,37 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 		d.log.Error("dispatch: recording a delivery outcome failed", "delivery", next.ID, "status", next.Status, "providerMessageId", next.ProviderMessageID, "error", err)
 		return &retry{err: err}, nil
 	}
-	if next.Status == notify.DeliveryFailed {
-		d.log.Warn("dispatch: delivery failed", "delivery", next.ID, "error", next.LastError)
-	}
+	d.logOutcome(ctx, ev, r, &next, latency)
 	return rt, nil
+}
+
+// logOutcome writes the one line each delivery attempt's outcome gets: at
+// INFO when sent, skipped or queued for a retry, at WARN when failed.
+func (d *Dispatcher) logOutcome(ctx context.Context, ev *notify.Event, r Recipient, del *notify.Delivery, latency time.Duration) {
+	ruleIDs := make([]string, len(r.Rules))
+	for i, ref := range r.Rules {
+		ruleIDs[i] = ref.ID
+	}
+	level := slog.LevelInfo
+	if del.Status == notify.DeliveryFailed {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("event_id", ev.ID), slog.String("delivery_id", del.ID), slog.Any("rule_ids", ruleIDs),
+		slog.String("channel", string(r.Channel)), slog.String("recipient", r.Recipient),
+		slog.String("status", string(del.Status)), slog.Int("attempt", del.Attempts),
+		slog.Int64("latency_ms", latency.Milliseconds()),
+	}
+	if del.Provider != "" {
+		attrs = append(attrs, slog.String("provider", del.Provider))
+	}
+	if del.Note != "" {
+		attrs = append(attrs, slog.String("note", del.Note))
+	}
+	if del.LastError != "" {
+		attrs = append(attrs, slog.String("err", del.LastError))
+	}
+	d.log.LogAttrs(ctx, level, "delivery", attrs...)
 }
 
 // record writes the outcome of this attempt. The attempt holding the

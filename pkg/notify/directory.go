@@ -10,13 +10,14 @@ import (
 
 // Roles a user may hold in the organization directory.
 const (
-	RoleAdmin  = "admin"
-	RoleMember = "member"
-	RoleViewer = "viewer"
+	RoleAdmin     = "admin"
+	RoleDeveloper = "developer"
+	RoleMember    = "member"
+	RoleViewer    = "viewer"
 )
 
 // Roles lists the known roles.
-var Roles = []string{RoleAdmin, RoleMember, RoleViewer}
+var Roles = []string{RoleAdmin, RoleDeveloper, RoleMember, RoleViewer}
 
 // MaxGroupMembers bounds a group's member list.
 const MaxGroupMembers = 1000
