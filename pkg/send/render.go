@@ -6,10 +6,8 @@ import (
 	htmltemplate "html/template"
 	"maps"
 	"slices"
-	"strings"
 	"text/template"
 	"time"
-	"unicode"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
@@ -19,7 +17,7 @@ import (
 // event cannot add mail headers.
 func Subject(n *Notification) string {
 	e := n.Event
-	return OneLine(fmt.Sprintf("[%s] %s: %s", e.Severity, e.Type, e.Title))
+	return notify.OneLine(fmt.Sprintf("[%s] %s: %s", e.Severity, e.Type, e.Title))
 }
 
 // RenderEmail renders n as an email: its subject, a plain-text body and an
@@ -125,16 +123,6 @@ func severityColor(s notify.Severity) string {
 	default:
 		return "#2b7bb9"
 	}
-}
-
-// OneLine replaces control characters (newlines included) with spaces.
-func OneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 var textTmpl = template.Must(template.New("text").Parse(`{{.Subject}}

@@ -80,6 +80,7 @@ var lines = map[string][]string{
 	"functions/dispatcher": {std, "~/pkg/awslambda", "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-sdk-go-v2/config"},
 
 	// Development helpers.
+	"pkg/send/sendtest":     {std, "~/pkg/notify", "~/pkg/send", "github.com/google/go-cmp"},
 	"events/demo":           {std, "~/pkg/ingest"},
 	"pkg/internal/kumotest": {std, "github.com/aws/aws-sdk-go-v2"},
 	"pkg/internal/boundary": {std},

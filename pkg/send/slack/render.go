@@ -8,6 +8,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 )
 
@@ -33,7 +34,7 @@ func Render(n *send.Notification) (text string, attachments []slackapi.Attachmen
 	text = truncEscape(v.Subject, slackMaxSectionText)
 
 	blocks := []slackapi.Block{
-		section(mrkdwn("*" + truncEscape(send.OneLine(v.Title), slackMaxSectionText-2) + "*")),
+		section(mrkdwn("*" + truncEscape(notify.OneLine(v.Title), slackMaxSectionText-2) + "*")),
 	}
 	if v.Message != "" {
 		blocks = append(blocks, section(mrkdwn(truncEscape(v.Message, slackMaxSectionText))))

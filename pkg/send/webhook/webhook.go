@@ -200,7 +200,7 @@ func classifyErr(ctx context.Context, host string, err error) error {
 // printable), or "".
 func readSnippet(r io.Reader) string {
 	b, _ := io.ReadAll(io.LimitReader(r, 200))
-	s := strings.TrimSpace(send.OneLine(strings.ToValidUTF8(string(b), "")))
+	s := strings.TrimSpace(notify.OneLine(strings.ToValidUTF8(string(b), "")))
 	for len(s) > 0 && !utf8.ValidString(s) {
 		s = s[:len(s)-1]
 	}
