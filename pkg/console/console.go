@@ -22,6 +22,22 @@ var dist embed.FS
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// Beside serves the console beside the REST API on one origin: /v1, /v1/…
+// and /healthz go to api, every other path to Handler. The console's
+// assets are public; every data call it makes goes to api, which
+// authorizes it.
+func Beside(api http.Handler) http.Handler {
+	ui := Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/v1" || strings.HasPrefix(p, "/v1/") || p == "/healthz" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		ui.ServeHTTP(w, r)
+	})
+}
+
 // Handler returns the console: files under /assets/ (named by their
 // content hash, so cached for a year), other files of the build by name,
 // and index.html for every other path (the console's client routes).

@@ -109,3 +109,19 @@ func TestMethodNotAllowedSaysAllow(t *testing.T) {
 		t.Errorf("Allow %q", w.Header().Get("Allow"))
 	}
 }
+
+func TestBeside(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Header().Set("X-Served-By", "api") })
+	h := Beside(api)
+	for path, want := range map[string]string{"/v1": "api", "/v1/rules": "api", "/healthz": "api", "/": "console", "/v1x": "console", "/rules": "console"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		got := "console"
+		if w.Header().Get("X-Served-By") == "api" {
+			got = "api"
+		}
+		if got != want {
+			t.Errorf("%s served by %s, want %s", path, got, want)
+		}
+	}
+}

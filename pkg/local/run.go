@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/console"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
@@ -114,7 +115,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 	}()
 	env := Env{Config: cfg, DataDir: dataDir, Store: st, Queue: pipe.queue, Logger: log}
 
-	var handler http.Handler = withConsole(pipe.invalidateOnWrite(api.New(pipe.apiConfig(cfg, st, log))))
+	var handler http.Handler = console.Beside(pipe.invalidateOnWrite(api.New(pipe.apiConfig(cfg, st, log))))
 	if opts.Handler != nil {
 		handler = opts.Handler(env, handler)
 	}
