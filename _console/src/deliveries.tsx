@@ -1,6 +1,6 @@
 // Deliveries: per event, who was notified through which channel, the
 // status, the error and the attempts; filters by event, rule and status.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, message, must, type Schemas } from './api';
 import { navigate } from './router';
 import { ErrorBox, useId } from './ui';
@@ -18,14 +18,18 @@ export function DeliveriesScreen(props: { eventId: string }) {
   const ev = useId('ev');
   const ru = useId('ru');
   const st = useId('st');
+  const lastReload = useRef(reload);
   useEffect(() => setEventId(props.eventId), [props.eventId]);
   useEffect(() => {
     let live = true;
+    // Typing in a filter waits for a pause; REFRESH and paging do not.
+    const refresh = lastReload.current !== reload;
+    lastReload.current = reload;
     const t = setTimeout(() => {
       api.GET('/v1/deliveries', {
         params: { query: { eventId: eventId.trim() || undefined, ruleId: ruleId.trim() || undefined, status: status || undefined, limit: 50, cursor: cursors[cursors.length - 1] } },
       }).then((r) => { if (live) { setPage(must(r)); setError(''); } }, (e) => live && setError(message(e)));
-    }, 200);
+    }, refresh ? 0 : 200);
     return () => { live = false; clearTimeout(t); };
   }, [eventId, ruleId, status, cursors, reload]);
   const filter = (f: () => void) => { f(); setCursors([undefined]); };

@@ -24,11 +24,12 @@ const NAV = [
   { href: '/directory', label: 'Directory', section: 'Administration' },
 ];
 
-function SignIn(props: { onSignedIn: () => void }) {
+function SignIn(props: { onSignedIn: () => void; refused: boolean }) {
   const [token, setTok] = useState('');
   return (
     <main class="signin">
       <h1>argo-notify</h1>
+      {props.refused && <p class="error" role="alert">The service refused that token (401): sign in again.</p>}
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -69,9 +70,17 @@ function Screen(props: { path: string }) {
 
 function App() {
   const [signedIn, setSignedIn] = useState(!!getToken());
+  const [refused, setRefused] = useState(false);
   const path = useLocation();
-  useEffect(() => whenUnauthorized(() => setSignedIn(false)), []);
-  if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
+  useEffect(
+    () =>
+      whenUnauthorized(() => {
+        setSignedIn(false);
+        setRefused(true);
+      }),
+    [],
+  );
+  if (!signedIn) return <SignIn refused={refused} onSignedIn={() => { setRefused(false); setSignedIn(true); }} />;
   const current = NAV.find((n) => path.startsWith(n.href)) ?? NAV[0];
   return (
     <div class="layout">
@@ -90,6 +99,7 @@ function App() {
           type="button"
           onClick={() => {
             signOut();
+            setRefused(false);
             setSignedIn(false);
             navigate('/');
           }}

@@ -7,6 +7,18 @@ import { Confirm, Dialog, ErrorBox, Notice, list, useId } from './ui';
 
 const PAGE = 50;
 
+// Icons drawn here: no icon font or emoji font is needed (or loaded).
+const PENCIL = 'M3 17.25V21h3.75L17.81 9.94l-3.75-3.75L3 17.25zM20.71 7.04a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z';
+const BIN = 'M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z';
+
+function Icon(props: { d: string }) {
+  return (
+    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+      <path d={props.d} fill="currentColor" />
+    </svg>
+  );
+}
+
 export function summary(r: Schemas['Recipients']): string {
   const n = (a: readonly string[] | null | undefined, one: string, many: string) =>
     a && a.length ? `${a.length} ${a.length === 1 ? one : many}` : '';
@@ -167,8 +179,8 @@ export function RulesScreen() {
                 <td class="row-actions">
                   {r.source !== 'policy' && (
                     <>
-                      <button type="button" class="icon" aria-label={`Edit ${r.name}`} title="Edit" onClick={() => navigate(`/rules/${encodeURIComponent(r.id!)}/edit`)}>✎</button>
-                      <button type="button" class="icon" aria-label={`Delete ${r.name}`} title="Delete" onClick={() => setDeleting(r)}>🗑</button>
+                      <button type="button" class="icon" aria-label={`Edit ${r.name}`} title="Edit" onClick={() => navigate(`/rules/${encodeURIComponent(r.id!)}/edit`)}><Icon d={PENCIL} /></button>
+                      <button type="button" class="icon" aria-label={`Delete ${r.name}`} title="Delete" onClick={() => setDeleting(r)}><Icon d={BIN} /></button>
                     </>
                   )}
                 </td>
