@@ -376,8 +376,9 @@ function AddChannels(p: { channels: Schemas['SlackChannel'][]; chosen: string[];
 }
 
 function Preview(p: { draft: Draft; users: User[]; groups: Group[]; channels: Schemas['SlackChannel'][] | null; ruleId?: string }) {
-  const type = p.draft.eventTypes[0] ?? 'JOB';
-  const severity = p.draft.severities[0] ?? 'CRITICAL';
+  const [choice, setChoice] = useState({ type: '', severity: '' });
+  const type = p.draft.eventTypes.includes(choice.type) ? choice.type : p.draft.eventTypes[0] ?? 'JOB';
+  const severity = p.draft.severities.includes(choice.severity) ? choice.severity : p.draft.severities[0] ?? 'CRITICAL';
   const [match, setMatch] = useState<Schemas['MatchResult'] | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
@@ -403,6 +404,20 @@ function Preview(p: { draft: Draft; users: User[]; groups: Group[]; channels: Sc
   return (
     <section class="preview" aria-labelledby="pv-h" aria-live="polite">
       <h2 id="pv-h">Preview</h2>
+      <div class="filters">
+        <label>
+          Sample event type
+          <select value={type} onChange={(e) => setChoice({ ...choice, type: (e.currentTarget as HTMLSelectElement).value })}>
+            {p.draft.eventTypes.map((t) => <option key={t} value={t}>{t}</option>)}
+          </select>
+        </label>
+        <label>
+          Severity
+          <select value={severity} onChange={(e) => setChoice({ ...choice, severity: (e.currentTarget as HTMLSelectElement).value })}>
+            {p.draft.severities.map((t) => <option key={t} value={t}>{t}</option>)}
+          </select>
+        </label>
+      </div>
       <p>A sample <strong>{type}</strong> event of severity <strong>{severity}</strong> would reach, through this rule:</p>
       <ul aria-label="Reached by this rule">
         {reach.email.map((e) => <li key={e}>✉ {e}</li>)}

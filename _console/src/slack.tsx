@@ -2,7 +2,7 @@
 // once connected, the workspace and bot, DISCONNECT. The scopes the app
 // needs and a manifest to paste when creating it.
 import { useEffect, useState } from 'preact/hooks';
-import { api, etag, message, must, type Schemas } from './api';
+import { api, message, must, type Schemas } from './api';
 import { Confirm, ErrorBox, Field, Notice } from './ui';
 
 export const SCOPES = ['channels:read', 'chat:write', 'users:read', 'users:read:email'];
@@ -84,7 +84,7 @@ export function SlackScreen() {
         <Confirm title={`Disconnect ${ws.team}?`} text="Slack notifications stop at once; rules keep their channels." action="DISCONNECT"
           onCancel={() => setConfirm(false)}
           onConfirm={() => { setConfirm(false); run(async () => {
-            must(await api.DELETE('/v1/integrations/slack', { params: { header: { 'If-Match': etag(ws.version) } } as never }));
+            must(await api.DELETE('/v1/integrations/slack'));
             setStatus('Slack disconnected'); setReload((n) => n + 1);
           }); }} />
       )}

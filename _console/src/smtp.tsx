@@ -108,20 +108,7 @@ function SmtpForm(props: { onClose: () => void; onConnected: (s: Server) => void
         )}
         <Field label="Send a test message to (optional)" type="email" value={v.to} onInput={set('to')} error={errors.to} />
         <ErrorBox error={error} />
-        {result && (
-          <section aria-labelledby="smtp-test-h" class={result.ok ? 'ok' : 'bad'}>
-            <h3 id="smtp-test-h">Test {result.ok ? 'passed' : 'failed'}</h3>
-            <ol aria-label="Test steps">
-              {(result.steps ?? []).map((s) => (
-                <li key={s.name}>
-                  <span aria-hidden="true">{s.ok ? '✔' : '✘'}</span> {STEP_NAMES[s.name] ?? s.name}: {s.ok ? 'OK' : 'failed'}
-                  {s.detail && <small> {s.detail}</small>}
-                  {s.error && <small class="error"> {s.error}</small>}
-                </li>
-              ))}
-            </ol>
-          </section>
-        )}
+        {result && <TestSteps result={result} />}
         <div class="actions">
           <button type="button" onClick={props.onClose}>CANCEL</button>
           <button type="button" onClick={test} disabled={!!busy}>TEST</button>
@@ -136,6 +123,14 @@ function SmtpDetails(props: { server: Server; onClose: () => void; onDisconnecte
   const s = props.server;
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState('');
+  const [to, setTo] = useState('');
+  const [result, setResult] = useState<Schemas['SMTPTestResult'] | null>(null);
+  async function test() {
+    setError(''); setResult(null);
+    try {
+      setResult(must(await api.POST('/v1/integrations/smtp/{id}/test', { params: { path: { id: s.id! } }, body: { to: to.trim() || undefined } })));
+    } catch (e) { setError(message(e)); }
+  }
   async function disconnect() {
     setConfirm(false);
     try {
@@ -155,11 +150,33 @@ function SmtpDetails(props: { server: Server; onClose: () => void; onDisconnecte
         <dt>Timeout</dt><dd>{s.timeoutSeconds} s</dd>
         <dt>Authentication</dt><dd>{s.useAuth ? `${s.username} (password ${s.passwordSet ? 'set' : 'not set'})` : 'none'}</dd>
       </dl>
+      <Field label="Send a test message to (optional)" type="email" value={to} onInput={setTo} />
+      {result && <TestSteps result={result} />}
       <ErrorBox error={error} />
       <div class="actions">
         <button type="button" onClick={props.onClose}>CLOSE</button>
+        <button type="button" onClick={test}>TEST</button>
         <button type="button" class="danger" onClick={() => setConfirm(true)}>DISCONNECT</button>
       </div>
     </Dialog>
+  );
+}
+
+function TestSteps(props: { result: Schemas['SMTPTestResult'] }) {
+  const r = props.result;
+  const id = useId('smtp-test');
+  return (
+    <section aria-labelledby={id} class={r.ok ? 'ok' : 'bad'}>
+      <h3 id={id}>Test {r.ok ? 'passed' : 'failed'}</h3>
+      <ol aria-label="Test steps">
+        {(r.steps ?? []).map((s) => (
+          <li key={s.name}>
+            <span aria-hidden="true">{s.ok ? '✔' : '✘'}</span> {STEP_NAMES[s.name] ?? s.name}: {s.ok ? 'OK' : 'failed'}
+            {s.detail && <small> {s.detail}</small>}
+            {s.error && <small class="error"> {s.error}</small>}
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }

@@ -16,13 +16,19 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
   const id = useId('dlg');
   useEffect(() => {
     const d = ref.current!;
+    // Focus goes back where it was when the dialog goes away.
+    const opener = document.activeElement as HTMLElement | null;
     if (!d.open) d.showModal();
     const cancel = (e: Event) => {
       e.preventDefault();
       props.onClose();
     };
     d.addEventListener('cancel', cancel);
-    return () => d.removeEventListener('cancel', cancel);
+    return () => {
+      d.removeEventListener('cancel', cancel);
+      if (d.open) d.close(); // else the page stays inert and cannot take focus
+      if (opener && opener.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog ref={ref} aria-labelledby={id} class={props.wide ? 'wide' : ''}>

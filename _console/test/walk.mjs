@@ -241,6 +241,7 @@ try {
   if (await role('button', 'Edit Policy nightly-etl').count()) fail('a policy rule has a pencil');
   await check('10-policy-details');
   await role('button', 'CLOSE').click();
+  await until('focus back on the policy\'s name', async () => (await page.evaluate(() => document.activeElement?.textContent)) === 'Nightly ETL');
 
   // 8. A signed event, and its deliveries.
   const eventId = await postEvent({ type: 'JOB', severity: 'CRITICAL', title: 'Console walk: nightly job failed', source: 'console-test' });
@@ -277,12 +278,20 @@ try {
   await role('link', 'SMTP').click();
   await role('button', 'Local relay').click();
   await see('dialog', 'Local relay');
+  await role('button', 'TEST').click();
+  await see('heading', 'Test passed'); // the saved server, tested again
   await role('button', 'DISCONNECT').click();
   await see('dialog', 'Disconnect Local relay?');
   await check('14-smtp-disconnect-confirm');
   await role('button', 'DISCONNECT').click();
   await page.getByText('No SMTP server is connected').waitFor();
   log('SMTP disconnected');
+  await role('link', 'Slack').click();
+  await role('button', 'DISCONNECT').click();
+  await see('dialog', 'Disconnect Console Test?');
+  await role('dialog', 'Disconnect Console Test?').getByRole('button', { name: 'DISCONNECT', exact: true }).click();
+  await see('button', 'ENTER OAUTH TOKEN');
+  log('Slack disconnected');
 
   // 11. The keyboard alone: Tab to + on the rule list, Enter opens the editor, Escape-free CANCEL.
   await role('link', 'Notification Rules').click();
