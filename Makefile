@@ -26,7 +26,7 @@ run: ## start the whole service locally on the embedded store (127.0.0.1:8080); 
 	@$(GO) build -o $(BIN)/argo-notify ./functions/local
 	@exec $(BIN)/argo-notify
 
-test: toolchain-check vet tidy-check lint vulncheck test-integration fuzz test-infra ## install what the tests need and run them all
+test: console-deps toolchain-check vet tidy-check lint vulncheck test-integration fuzz test-infra ## install what the tests need and run them all
 	@echo "make test: passed — $$(cat $(BIN)/test-summary.txt)"
 
 # The Go files gofmt checks: the root module's packages and the tools'
@@ -167,3 +167,46 @@ clean-data: ## delete the local database, token and secrets in .argo-notify (ask
 		printf 'Delete .argo-notify (rules, directory, history, admin token, ingest secret)? [y/N] '; read -r ans; \
 		case $$ans in y|Y|yes) ;; *) echo "kept"; exit 0;; esac; \
 	fi; rm -rf .argo-notify && echo "deleted .argo-notify"
+
+### BEGIN console section (owned by the admin console work: _console/, pkg/console)
+# The console's sources live in _console/ (a folder Go's ./... skips, so its
+# node_modules never enters the Go module's package tree). Its build is
+# committed in pkg/console/dist and embedded in the binaries, so make run and
+# go test need no Node.js; pkg/console's TestBuildIsFresh fails when the
+# build is stale against _console/ or the OpenAPI golden.
+#
+# The browser test (pkg/console/browser) runs inside test-integration with
+# the rest (ARGO_NOTIFY_INTEGRATION=1, so it cannot skip); make test only
+# needs console-deps first: the npm packages and a Chromium. console-test
+# runs it alone.
+CONSOLE_NPM := $(CURDIR)/_console/node_modules/.stamp
+# The browser: $(CHROME_PATH), else Debian's chromium, installed here when
+# running as root on Debian/Ubuntu; otherwise make stops and says what to install.
+FIND_CHROME = $${CHROME_PATH:-$$(command -v chromium || command -v chromium-browser || command -v google-chrome)}
+CONSOLE_GO_TEST = $(GO) test -count=1 -run '^TestConsoleInBrowser$$' -v -timeout 10m ./pkg/console/browser
+
+.PHONY: console-deps console-build console-test screenshots
+
+$(CONSOLE_NPM): _console/package.json _console/package-lock.json
+	npm ci --prefix _console --no-audit --no-fund --loglevel=error
+	@touch $@
+
+console-deps: $(CONSOLE_NPM) ## the console's npm packages and a Chromium for its browser test
+	@chrome="$(FIND_CHROME)"; [ -n "$$chrome" ] && [ -x "$$chrome" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && [ -r /etc/debian_version ] && command -v apt-get >/dev/null; then \
+		echo "console: no Chromium found; installing Debian's chromium"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1 || \
+			{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null; } || exit 1; \
+	else \
+		echo "the console's browser test needs Chromium: install Debian's package (sudo apt-get install chromium) or set CHROME_PATH to a Chromium or Chrome binary"; exit 1; \
+	fi
+
+console-build: $(CONSOLE_NPM) ## build the console (_console/) into pkg/console/dist and pkg/console/build.sha256; commit both
+	npm run --prefix _console build
+
+console-test: console-deps ## the console in headless Chromium against the local service, with axe-core on every screen
+	CHROME_PATH="$(FIND_CHROME)" ARGO_NOTIFY_CONSOLE_TEST=1 $(CONSOLE_GO_TEST)
+
+screenshots: console-deps ## regenerate docs/screenshots/*.png (the browser test's screens)
+	CHROME_PATH="$(FIND_CHROME)" ARGO_NOTIFY_CONSOLE_TEST=1 ARGO_NOTIFY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(CONSOLE_GO_TEST)
+### END console section

@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/console"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
@@ -112,7 +115,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 	}()
 	env := Env{Config: cfg, DataDir: dataDir, Store: st, Queue: pipe.queue, Logger: log}
 
-	var handler http.Handler = api.New(pipe.apiConfig(cfg, st, log))
+	var handler http.Handler = console.Beside(api.New(pipe.apiConfig(cfg, st, log)))
 	if opts.Handler != nil {
 		handler = opts.Handler(env, handler)
 	}
@@ -190,6 +193,7 @@ func printStartup(w io.Writer, addr net.Addr, dataDir string, token, ingest secr
 		return "kept in " + s.file
 	}
 	fmt.Fprintf(w, `argo-notify is running (local mode). Ctrl-C stops it.
+  console        %s/#token=%s   (one-click sign-in; the token stays in the URL fragment)
   API            %s/v1   (OpenAPI document: %s/v1/openapi.json)
   admin token    %s   (%s)
   ingest secret  %s   (%s)
@@ -197,7 +201,7 @@ func printStartup(w io.Writer, addr net.Addr, dataDir string, token, ingest secr
   events         POST %s/v1/events, signed with the ingest secret (make demo sends samples)
   email          printed here until an SMTP server is connected (POST /v1/integrations/smtp)
   try it:        curl -H "Authorization: Bearer %s" %s/v1/rules
-`, base, base, token.value, origin(token, EnvAdminToken), ingest.value, origin(ingest, EnvIngestSecret), dataDir, base, token.value, base)
+`, base, strings.ReplaceAll(url.QueryEscape(token.value), "+", "%20"), base, base, token.value, origin(token, EnvAdminToken), ingest.value, origin(ingest, EnvIngestSecret), dataDir, base, token.value, base)
 }
 
 // displayAddr is addr as a client on this machine reaches it.

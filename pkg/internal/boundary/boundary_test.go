@@ -70,6 +70,11 @@ var lines = map[string][]string{
 	// The registration of every channel: one line each.
 	"pkg/send/route": {std, "~/pkg/notify", "~/pkg/send/...", "~/pkg/channel", "~/pkg/store"},
 
+	// The admin console: embedded static assets and their handler; it talks
+	// to the service only through the public REST API, in the browser.
+	"pkg/console":         {std},
+	"pkg/console/browser": {std},
+
 	// Composition roots: they wire adapters together.
 	"pkg/local":     {std, "~/pkg/..."},
 	"pkg/awslambda": {std, "~/pkg/...", "github.com/aws/", "github.com/awslabs/aws-lambda-go-api-proxy"},
