@@ -194,7 +194,7 @@ func printStartup(w io.Writer, addr net.Addr, dataDir string, token, ingest secr
 	}
 	fmt.Fprintf(w, `argo-notify is running (local mode). Ctrl-C stops it.
   console        %s/#token=%s   (one-click sign-in; the token stays in the URL fragment)
-  API            %s/v1   (OpenAPI document: %s/v1/openapi.json)
+  API            %s/v1   (OpenAPI document: %s/v1/openapi.json, with the token)
   admin token    %s   (%s)
   ingest secret  %s   (%s)
   data           %s
