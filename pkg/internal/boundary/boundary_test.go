@@ -80,9 +80,9 @@ var lines = map[string][]string{
 	"pkg/awslambda": {std, "~/pkg/...", "github.com/aws/", "github.com/awslabs/aws-lambda-go-api-proxy"},
 	// Binaries: configuration and a composition root, nothing else.
 	"functions/local":      {std, "~/pkg/local"},
-	"functions/api":        {std, "~/pkg/awslambda", "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-sdk-go-v2/config"},
-	"functions/ingest":     {std, "~/pkg/awslambda", "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-sdk-go-v2/config"},
-	"functions/dispatcher": {std, "~/pkg/awslambda", "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-sdk-go-v2/config"},
+	"functions/api":        {std, "~/pkg/awslambda"},
+	"functions/ingest":     {std, "~/pkg/awslambda"},
+	"functions/dispatcher": {std, "~/pkg/awslambda"},
 
 	// Development helpers.
 	"pkg/send/sendtest":     {std, "~/pkg/notify", "~/pkg/send", "github.com/google/go-cmp"},
