@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/console"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
@@ -19,7 +21,9 @@ import (
 
 // API is the handler of the api function: the admin REST API (pkg/api)
 // behind API Gateway HTTP API (payload format 2.0), whose JWT authorizer
-// has already checked the caller.
+// has already checked the caller, and beside it the admin console
+// (pkg/console: its public assets and /console-config.json, on routes
+// without the authorizer).
 type API struct {
 	h http.Handler
 }
@@ -30,7 +34,8 @@ type API struct {
 // DLQ, redriven to the queue). POST /v1/match plans with the same
 // dispatcher code as the dispatcher function, sending nothing. POST
 // /v1/events is not served here: API Gateway routes it to the ingest
-// function.
+// function. The console signs in with OpenID Connect when
+// ARGO_NOTIFY_OIDC_ISSUER and ARGO_NOTIFY_OIDC_CLIENT_ID are set.
 func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 	opts = opts.withDefaults()
 	if err := require("api", [2]string{EnvTable, cfg.Table}); err != nil {
@@ -59,7 +64,17 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 	if cfg.QueueURL != "" && cfg.DLQURL != "" {
 		ac.DeadLetters = sqsqueue.NewDeadLetters(c.SQS, cfg.DLQURL, sqsqueue.NewProducer(c.SQS, cfg.QueueURL))
 	}
-	return &API{h: api.New(ac)}, nil
+	h, err := console.BesideWith(api.New(ac), cfg.signIn())
+	if err != nil {
+		return nil, fmt.Errorf("api function: %w (%s, %s, %s, %s)", err, EnvOIDCIssuer, EnvOIDCClientID, EnvOIDCScopes, EnvOIDCLogoutURL)
+	}
+	return &API{h: h}, nil
+}
+
+// signIn is the console's sign-in from the ARGO_NOTIFY_OIDC_* variables.
+func (cfg Config) signIn() console.SignIn {
+	return console.SignIn{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
+		Scopes: strings.Fields(cfg.OIDCScopes), LogoutURL: cfg.OIDCLogoutURL}
 }
 
 // Handle serves one API Gateway v2 request.
