@@ -48,7 +48,9 @@ func TestConsoleOIDCInBrowser(t *testing.T) {
 
 	svc := startService(t)
 	seed(t, svc)
-	idp := startIDP(t)
+	// The console's listener first: the provider knows its URL from the start.
+	ui := httptest.NewUnstartedServer(nil)
+	idp := startIDP(t, "http://"+ui.Listener.Addr().String()+"/")
 
 	// The console's origin: the console beside an authorizer in front of
 	// the service, as the api function sits behind API Gateway.
@@ -64,7 +66,6 @@ func TestConsoleOIDCInBrowser(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer "+svc.token)
 		proxy.ServeHTTP(w, r)
 	})
-	ui := httptest.NewUnstartedServer(nil)
 	h, err := console.BesideWith(authorized, console.SignIn{Issuer: idp.url, ClientID: idp.clientID})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,6 @@ func TestConsoleOIDCInBrowser(t *testing.T) {
 	ui.Config.Handler = h
 	ui.Start()
 	t.Cleanup(ui.Close)
-	idp.consoleURL = ui.URL + "/"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -122,9 +122,9 @@ type grant struct {
 	challenge, redirect, nonce string
 }
 
-func startIDP(t *testing.T) *idp {
+func startIDP(t *testing.T, consoleURL string) *idp {
 	t.Helper()
-	p := &idp{clientID: "argo-console", key: []byte("idp-test-key-" + rand.Text()), codes: map[string]grant{}, tokens: map[string]bool{}}
+	p := &idp{consoleURL: consoleURL, clientID: "argo-console", key: []byte("idp-test-key-" + rand.Text()), codes: map[string]grant{}, tokens: map[string]bool{}}
 	fail := func(w http.ResponseWriter, status int, format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
 		p.mu.Lock()
@@ -221,9 +221,10 @@ func startIDP(t *testing.T) *idp {
 		p.mu.Unlock()
 		http.Redirect(w, r, q.Get("post_logout_redirect_uri"), http.StatusFound)
 	})
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	p.url = "http://" + srv.Listener.Addr().String() // before any handler runs
+	srv.Start()
 	t.Cleanup(srv.Close)
-	p.url = srv.URL
 	return p
 }
 
