@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 )
 
 // httpAPI creates the HTTP API: its throttled, access-logged default stage
@@ -70,7 +72,7 @@ func (b *builder) httpAPI() {
 	// The console: public assets, no authorizer; every data call it makes
 	// goes to /v1, behind the authorizer. API Gateway picks the most
 	// specific route, so /v1/... never reaches GET /{proxy+}.
-	for _, path := range consoleRoutePaths {
+	for _, path := range deploy.ConsoleRoutePaths {
 		routes := ns.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
@@ -81,9 +83,6 @@ func (b *builder) httpAPI() {
 		}
 	}
 }
-
-// consoleRoutePaths are the admin console's routes: GET only, no authorizer.
-var consoleRoutePaths = []string{"/", "/{proxy+}"}
 
 // reasonConsoleRoutes is why the console's routes carry no authorizer.
 const reasonConsoleRoutes = "GET / and GET /{proxy+} serve the admin console's static assets (embedded in the api " +

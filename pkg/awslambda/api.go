@@ -12,6 +12,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/console"
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
@@ -25,7 +26,9 @@ import (
 // (pkg/console: its public assets and /console-config.json, on routes
 // without the authorizer).
 type API struct {
-	h http.Handler
+	h       http.Handler // the API beside the console: ServeHTTP
+	api     http.Handler // the API alone: requests that came by an authorized route
+	console http.Handler // the console alone: requests that came by its public routes
 }
 
 // NewAPI returns the api function's handler on the DynamoDB table and
@@ -64,12 +67,23 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 	if cfg.QueueURL != "" && cfg.DLQURL != "" {
 		ac.DeadLetters = sqsqueue.NewDeadLetters(c.SQS, cfg.DLQURL, sqsqueue.NewProducer(c.SQS, cfg.QueueURL))
 	}
-	h, err := console.BesideWith(api.New(ac), cfg.signIn())
+	a := api.New(ac)
+	h, err := console.BesideWith(a, cfg.signIn())
 	if err != nil {
 		return nil, fmt.Errorf("api function: %w (%s, %s, %s, %s)", err, EnvOIDCIssuer, EnvOIDCClientID, EnvOIDCScopes, EnvOIDCLogoutURL)
 	}
-	return &API{h: h}, nil
+	ui, _ := console.HandlerWith(cfg.signIn()) // valid: BesideWith checked it
+	return &API{h: h, api: a, console: ui}, nil
 }
+
+// consoleRoutes are the route keys of the console's public routes.
+var consoleRoutes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range deploy.ConsoleRoutePaths {
+		m["GET "+p] = true
+	}
+	return m
+}()
 
 // signIn is the console's sign-in from the ARGO_NOTIFY_OIDC_* variables.
 func (cfg Config) signIn() console.SignIn {
@@ -77,9 +91,16 @@ func (cfg Config) signIn() console.SignIn {
 		Scopes: strings.Fields(cfg.OIDCScopes), LogoutURL: cfg.OIDCLogoutURL}
 }
 
-// Handle serves one API Gateway v2 request.
+// Handle serves one API Gateway v2 request. It chooses by the route the
+// request came by, not by its path: one that came by the console's public
+// routes (no authorizer) is served by the console alone, so that no path
+// (an encoded slash, /healthz…) reaches the API without the authorizer;
+// one that came by an authorized route is served by the API.
 func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return proxy(ctx, a.h, req)
+	if consoleRoutes[req.RouteKey] {
+		return proxy(ctx, a.console, req)
+	}
+	return proxy(ctx, a.api, req)
 }
 
 // ServeHTTP lets the API be served directly, e.g. in tests.

@@ -45,6 +45,12 @@ const (
 	EnvOIDCLogoutURL = "ARGO_NOTIFY_OIDC_LOGOUT_URL"
 )
 
+// ConsoleRoutePaths are the HTTP API paths of the admin console's public
+// routes (method GET, no authorizer), integrated with the api function:
+// the stack creates them, and the api function serves requests that came
+// by them with the console alone, never with the API, whatever their path.
+var ConsoleRoutePaths = []string{"/", "/{proxy+}"}
+
 // MaxReceiveCount is how many times a queued event is received before it is
 // parked as dead: the SQS redrive policy's maxReceiveCount, and the limit
 // the local queue and the dispatcher apply (queue.MaxReceives).
