@@ -42,7 +42,11 @@ func (b *builder) authorizer(consoleURL *string) awsapigatewayv2.IHttpRouteAutho
 	logout := awscdk.Fn_Join(jsii.String(""), &[]*string{domain.BaseUrl(nil), jsii.String("/logout")})
 	// The access token: its client_id claim is the app client's id, the
 	// audience the user pool authorizer accepts.
-	b.consoleSignIn(b.ns.UserPool.UserPoolProviderUrl(), b.poolClient.UserPoolClientId(), strings.Join(consoleScopes, " "), *logout)
+	// The issuer exactly as the user pool authorizer spells it (the
+	// tokens' iss claim), so the console and the authorizer agree.
+	issuer := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://cognito-idp."), b.stack.Region(),
+		jsii.String(".amazonaws.com/"), b.ns.UserPool.UserPoolId()})
+	b.consoleSignIn(issuer, b.poolClient.UserPoolClientId(), strings.Join(consoleScopes, " "), *logout)
 	return awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("AdminUserPool"), b.ns.UserPool,
 		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{UserPoolClients: &[]awscognito.IUserPoolClient{b.poolClient}})
 }

@@ -195,9 +195,13 @@ func TestConsoleSignInEnvironment(t *testing.T) {
 	t.Run("cognito", func(t *testing.T) {
 		for _, s := range []*synthesized{full, cognitoDefault(t)} {
 			api, others := apiEnv(s)
-			pool := s.logicalID(s.ns.UserPool)
-			if got := js(api[deploy.EnvOIDCIssuer]); got != js(map[string]any{"Fn::GetAtt": []any{pool, "ProviderURL"}}) {
-				t.Errorf("%s = %s, want the pool's provider URL", deploy.EnvOIDCIssuer, got)
+			// The console's issuer is the one the authorizer checks tokens against.
+			var authorizerIssuer string
+			for _, a := range s.resources("AWS::ApiGatewayV2::Authorizer") {
+				authorizerIssuer = js(props(a)["JwtConfiguration"].(map[string]any)["Issuer"])
+			}
+			if got := js(api[deploy.EnvOIDCIssuer]); got != authorizerIssuer || !strings.Contains(got, s.logicalID(s.ns.UserPool)) {
+				t.Errorf("%s = %s, want the authorizer's issuer %s", deploy.EnvOIDCIssuer, got, authorizerIssuer)
 			}
 			if got := js(api[deploy.EnvOIDCClientID]); !strings.Contains(got, `{"Ref":"AdminUserPoolAdminClient`) {
 				t.Errorf("%s = %s, want the app client", deploy.EnvOIDCClientID, got)
