@@ -183,7 +183,7 @@ CONSOLE_NPM := $(CURDIR)/_console/node_modules/.stamp
 # The browser: $(CHROME_PATH), else Debian's chromium, installed here when
 # running as root on Debian/Ubuntu; otherwise make stops and says what to install.
 FIND_CHROME = $${CHROME_PATH:-$$(command -v chromium || command -v chromium-browser || command -v google-chrome)}
-CONSOLE_GO_TEST = $(GO) test -count=1 -run '^TestConsoleInBrowser$$' -v -timeout 10m ./pkg/console/browser
+CONSOLE_GO_TEST = $(GO) test -count=1 -run '^TestConsole(InBrowser|OIDCInBrowser)$$' -v -timeout 10m ./pkg/console/browser
 
 .PHONY: console-deps console-build console-test screenshots
 
@@ -204,7 +204,7 @@ console-deps: $(CONSOLE_NPM) ## the console's npm packages and a Chromium for it
 console-build: $(CONSOLE_NPM) ## build the console (_console/) into pkg/console/dist and pkg/console/build.sha256; commit both
 	npm run --prefix _console build
 
-console-test: console-deps ## the console in headless Chromium against the local service, with axe-core on every screen
+console-test: console-deps ## the console in headless Chromium against the local service (token sign-in, and OIDC code + PKCE against a stub provider), with axe-core on every screen
 	CHROME_PATH="$(FIND_CHROME)" ARGO_NOTIFY_CONSOLE_TEST=1 $(CONSOLE_GO_TEST)
 
 screenshots: console-deps ## regenerate docs/screenshots/*.png (the browser test's screens)

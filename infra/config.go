@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,10 @@ const (
 	CtxOldestMessageAlarm  = "oldestMessageAlarmSeconds"
 	CtxEventBusName        = "eventBusName"
 	CtxJobSources          = "jobSources"
+	CtxConsoleClientID     = "consoleClientId"
+	CtxConsoleScopes       = "consoleScopes"
+	CtxConsoleLogoutURL    = "consoleLogoutUrl"
+	CtxCognitoDomainPrefix = "cognitoDomainPrefix"
 )
 
 // Job sources: the AWS services whose job state changes the stack routes
@@ -99,7 +104,22 @@ type Config struct {
 	// JobSources are the AWS job services routed to ingest (AllJobSources
 	// by default).
 	JobSources []string
+	// ConsoleClientID is the console's client id at JWTIssuer (a public
+	// client: authorization code with PKCE); without it the console on a
+	// JWTIssuer stack asks for a bearer token. ConsoleScopes (default
+	// openid email profile) are the scopes it asks for; ConsoleLogoutURL
+	// is the issuer's logout endpoint if its discovery document has no
+	// end_session_endpoint. All three only with JWTIssuer.
+	ConsoleClientID  string
+	ConsoleScopes    []string
+	ConsoleLogoutURL string
+	// CognitoDomainPrefix is the Cognito hosted sign-in domain's prefix
+	// (default argo-notify-<stack>-<account>); only without JWTIssuer.
+	CognitoDomainPrefix string
 }
+
+// cognitoPrefix is the shape of a Cognito domain prefix.
+var cognitoPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // retentionDays are the values CloudWatch Logs accepts for retention.
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -133,6 +153,10 @@ func LoadConfig(get func(key string) any) (Config, error) {
 		OldestMessageAlarmSeconds: r.number(CtxOldestMessageAlarm, 900),
 		EventBusName:              r.str(CtxEventBusName, "argo"),
 		JobSources:                r.list(CtxJobSources, AllJobSources),
+		ConsoleClientID:           r.str(CtxConsoleClientID, ""),
+		ConsoleScopes:             r.list(CtxConsoleScopes, nil),
+		ConsoleLogoutURL:          r.str(CtxConsoleLogoutURL, ""),
+		CognitoDomainPrefix:       r.str(CtxCognitoDomainPrefix, ""),
 	}
 	if c.SESIdentity == "" {
 		c.SESIdentity = c.EmailFrom
@@ -165,6 +189,35 @@ func (c Config) validate() error {
 	}
 	if c.JWTIssuer != "" && !strings.HasPrefix(c.JWTIssuer, "https://") {
 		errs = append(errs, fmt.Sprintf("%s must be an https:// URL", CtxJWTIssuer))
+	}
+	if c.JWTIssuer == "" && (c.ConsoleClientID != "" || c.ConsoleScopes != nil || c.ConsoleLogoutURL != "") {
+		errs = append(errs, fmt.Sprintf("%s, %s and %s configure the console's sign-in at %s: set it too (the Cognito pool's client is the console's)",
+			CtxConsoleClientID, CtxConsoleScopes, CtxConsoleLogoutURL, CtxJWTIssuer))
+	}
+	if c.JWTIssuer != "" && c.ConsoleClientID == "" && (c.ConsoleScopes != nil || c.ConsoleLogoutURL != "") {
+		errs = append(errs, fmt.Sprintf("%s and %s need %s", CtxConsoleScopes, CtxConsoleLogoutURL, CtxConsoleClientID))
+	}
+	if strings.ContainsAny(c.ConsoleClientID, " \t\"") {
+		errs = append(errs, fmt.Sprintf("%s %q is not a client id", CtxConsoleClientID, c.ConsoleClientID))
+	}
+	for _, s := range c.ConsoleScopes {
+		if strings.ContainsAny(s, " \t\"") {
+			errs = append(errs, fmt.Sprintf("%s: %q is not a scope (comma-separated)", CtxConsoleScopes, s))
+		}
+	}
+	if c.ConsoleScopes != nil && !slices.Contains(c.ConsoleScopes, "openid") {
+		errs = append(errs, fmt.Sprintf("%s must include openid", CtxConsoleScopes))
+	}
+	if c.ConsoleLogoutURL != "" && !strings.HasPrefix(c.ConsoleLogoutURL, "https://") {
+		errs = append(errs, fmt.Sprintf("%s must be an https:// URL", CtxConsoleLogoutURL))
+	}
+	if c.CognitoDomainPrefix != "" {
+		if c.JWTIssuer != "" {
+			errs = append(errs, fmt.Sprintf("%s names the Cognito pool's domain: there is none with %s", CtxCognitoDomainPrefix, CtxJWTIssuer))
+		}
+		if !cognitoPrefix.MatchString(c.CognitoDomainPrefix) || regexp.MustCompile(`aws|amazon|cognito`).MatchString(c.CognitoDomainPrefix) {
+			errs = append(errs, fmt.Sprintf("%s %q: want 1-63 lower-case letters, digits and inner hyphens, without aws, amazon or cognito", CtxCognitoDomainPrefix, c.CognitoDomainPrefix))
+		}
 	}
 	if c.AlarmEmail != "" && c.AlarmTopicARN != "" {
 		errs = append(errs, fmt.Sprintf("set at most one of %s and %s", CtxAlarmEmail, CtxAlarmTopicARN))

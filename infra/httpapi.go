@@ -6,12 +6,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 )
 
 // httpAPI creates the HTTP API: its throttled, access-logged default stage
 // (on a custom domain if configured), the admin routes behind the JWT
-// authorizer and the one unauthenticated route, POST /v1/events, which
-// ingest checks by its HMAC signature.
+// authorizer, POST /v1/events, which ingest checks by its HMAC signature,
+// and the admin console's public routes (GET / and GET /{proxy+}: static
+// assets and /console-config.json, served by the api function).
 func (b *builder) httpAPI() {
 	ns, cfg, stack := b.ns, b.cfg, b.stack
 	ns.API = awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
@@ -46,7 +50,7 @@ func (b *builder) httpAPI() {
 		Format:         jsii.String(accessLogFormat),
 	})
 
-	authorizer := b.authorizer()
+	authorizer := b.authorizer(b.consoleURL())
 	apiIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), ns.Functions[FnAPI], nil)
 	ingestIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("IngestIntegration"), ns.Functions[FnIngest], nil)
 	// Every admin route sits under /v1 behind the authorizer; the one
@@ -65,6 +69,34 @@ func (b *builder) httpAPI() {
 		Integration: ingestIntegration,
 	})
 	ns.IngestRoute = (*ingestRoutes)[0]
+	// The console: public assets, no authorizer; every data call it makes
+	// goes to /v1, behind the authorizer. API Gateway picks the most
+	// specific route, so /v1/... never reaches GET /{proxy+}.
+	for _, path := range deploy.ConsoleRoutePaths {
+		routes := ns.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+			Integration: apiIntegration,
+		})
+		for _, r := range *routes {
+			suppress(r, &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String(reasonConsoleRoutes)})
+		}
+	}
+}
+
+// reasonConsoleRoutes is why the console's routes carry no authorizer.
+const reasonConsoleRoutes = "GET / and GET /{proxy+} serve the admin console's static assets (embedded in the api " +
+	"function) and /console-config.json (the OIDC issuer and public client id, no secret): a browser must load them " +
+	"before it can sign in. Every data call the console makes goes to /v1/..., which keeps the JWT authorizer."
+
+// consoleURL is where administrators open the console, and the OAuth
+// callback and sign-out URL the Cognito app client registers: the custom
+// domain's root, or else the HTTP API's default endpoint.
+func (b *builder) consoleURL() *string {
+	if b.cfg.DomainName != "" {
+		return jsii.String("https://" + b.cfg.DomainName + "/")
+	}
+	return b.stage.Url()
 }
 
 // accessLogFormat is the HTTP API access log line (JSON, one per request).

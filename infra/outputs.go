@@ -6,6 +6,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -16,6 +17,7 @@ func (b *builder) outputs() {
 	out := func(id, desc string, value *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
 	}
+	out("ConsoleUrl", "Admin console: open it in a browser and sign in (the OIDC callback and sign-out URL)", b.consoleURL())
 	out("ApiUrl", "Admin API base URL (append v1/...; JWT required)", b.stage.Url())
 	out("IngestUrl", "POST signed Argo events here", awscdk.Fn_Join(jsii.String(""), &[]*string{b.stage.Url(), jsii.String("v1/events")}))
 	out("EventBusArn", "Custom EventBridge bus for Argo events (source \"argo\")", ns.Bus.EventBusArn())
@@ -26,7 +28,10 @@ func (b *builder) outputs() {
 	out("DeadLetterQueueUrl", fmt.Sprintf("Dead-letter queue (events that failed %d times)", deploy.MaxReceiveCount), ns.DeadLetter.QueueUrl())
 	if ns.UserPool != nil {
 		out("UserPoolId", "Cognito user pool for admins (create users with aws cognito-idp admin-create-user)", ns.UserPool.UserPoolId())
-		out("UserPoolClientId", "Cognito app client id (the JWT audience)", b.poolClient.UserPoolClientId())
+		out("UserPoolClientId", "Cognito app client id: the console's (code + PKCE) and the JWT audience", b.poolClient.UserPoolClientId())
+		if d, ok := ns.UserPool.Node().TryFindChild(jsii.String("AdminDomain")).(awscognito.UserPoolDomain); ok {
+			out("SignInDomain", "Cognito hosted sign-in pages the console redirects to", d.BaseUrl(nil))
+		}
 	}
 	if b.domain != nil {
 		out("CustomDomainTarget", "Point a CNAME (or alias) for the custom domain at this name", b.domain.RegionalDomainName())

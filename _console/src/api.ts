@@ -4,7 +4,7 @@
 // breaks the console breaks its build.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './openapi';
-import { getToken, signOut } from './auth';
+import { forget, getToken } from './auth';
 
 export type Schemas = components['schemas'];
 export type Rule = Schemas['Rule'];
@@ -26,8 +26,7 @@ const auth: Middleware = {
   },
   onResponse({ response }) {
     if (response.status === 401) {
-      signOut();
-      onUnauthorized();
+      void forget().then(() => onUnauthorized());
     }
     return response;
   },

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { whenUnauthorized } from './api';
-import { getToken, setToken, signOut, takeTokenFromFragment } from './auth';
+import { getToken, setToken, signInConfig, signInRedirect, signOut, startAuth } from './auth';
 import { navigate, onLink, useLocation } from './router';
 import { RulesScreen } from './rules';
 import { RuleEditor } from './editor';
@@ -13,8 +13,6 @@ import { DeadLettersScreen } from './deadletters';
 import { DirectoryScreen } from './directory';
 import { Field } from './ui';
 
-takeTokenFromFragment();
-
 const NAV = [
   { href: '/rules', label: 'Notification Rules', section: 'Administration > Settings' },
   { href: '/integrations/smtp', label: 'SMTP', section: 'Integrations > Notifications' },
@@ -24,8 +22,35 @@ const NAV = [
   { href: '/directory', label: 'Directory', section: 'Administration' },
 ];
 
-function SignIn(props: { onSignedIn: () => void; refused: boolean }) {
+function SignIn(props: { onSignedIn: () => void; refused: boolean; failure: string | null }) {
   const [token, setTok] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const cfg = signInConfig();
+  if (cfg.signIn === 'oidc') {
+    return (
+      <main class="signin">
+        <h1>argo-notify</h1>
+        {props.refused && <p class="error" role="alert">The service refused your session (401): sign in again.</p>}
+        {(props.failure || error) && <p class="error" role="alert">{props.failure || error}</p>}
+        <p>Sign in with your organization's account at <strong>{new URL(cfg.issuer).host}</strong>.</p>
+        <button
+          type="button"
+          class="primary"
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            signInRedirect(location.pathname + location.search).catch((e) => {
+              setBusy(false);
+              setError(`Sign-in could not start: ${e instanceof Error ? e.message : String(e)}`);
+            });
+          }}
+        >
+          SIGN IN
+        </button>
+      </main>
+    );
+  }
   return (
     <main class="signin">
       <h1>argo-notify</h1>
@@ -68,7 +93,7 @@ function Screen(props: { path: string }) {
   }
 }
 
-function App() {
+function App(props: { failure: string | null }) {
   const [signedIn, setSignedIn] = useState(!!getToken());
   const [refused, setRefused] = useState(false);
   const path = useLocation();
@@ -80,7 +105,7 @@ function App() {
       }),
     [],
   );
-  if (!signedIn) return <SignIn refused={refused} onSignedIn={() => { setRefused(false); setSignedIn(true); }} />;
+  if (!signedIn) return <SignIn refused={refused} failure={props.failure} onSignedIn={() => { setRefused(false); setSignedIn(true); }} />;
   const current = NAV.find((n) => path.startsWith(n.href)) ?? NAV[0];
   return (
     <div class="layout">
@@ -98,10 +123,11 @@ function App() {
         <button
           type="button"
           onClick={() => {
-            signOut();
-            setRefused(false);
-            setSignedIn(false);
-            navigate('/');
+            void signOut().then(() => {
+              setRefused(false);
+              setSignedIn(false);
+              navigate('/');
+            });
           }}
         >
           SIGN OUT
@@ -115,4 +141,8 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+startAuth().then(
+  (failure) => render(<App failure={failure} />, root),
+  (e) => render(<main class="signin"><h1>argo-notify</h1><p class="error" role="alert">The console could not start: {e instanceof Error ? e.message : String(e)}</p></main>, root),
+);

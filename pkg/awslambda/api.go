@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/console"
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
@@ -19,9 +22,13 @@ import (
 
 // API is the handler of the api function: the admin REST API (pkg/api)
 // behind API Gateway HTTP API (payload format 2.0), whose JWT authorizer
-// has already checked the caller.
+// has already checked the caller, and beside it the admin console
+// (pkg/console: its public assets and /console-config.json, on routes
+// without the authorizer).
 type API struct {
-	h http.Handler
+	h       http.Handler // the API beside the console: ServeHTTP
+	api     http.Handler // the API alone: requests that came by an authorized route
+	console http.Handler // the console alone: requests that came by its public routes
 }
 
 // NewAPI returns the api function's handler on the DynamoDB table and
@@ -30,7 +37,8 @@ type API struct {
 // DLQ, redriven to the queue). POST /v1/match plans with the same
 // dispatcher code as the dispatcher function, sending nothing. POST
 // /v1/events is not served here: API Gateway routes it to the ingest
-// function.
+// function. The console signs in with OpenID Connect when
+// ARGO_NOTIFY_OIDC_ISSUER and ARGO_NOTIFY_OIDC_CLIENT_ID are set.
 func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 	opts = opts.withDefaults()
 	if err := require("api", [2]string{EnvTable, cfg.Table}); err != nil {
@@ -59,12 +67,40 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 	if cfg.QueueURL != "" && cfg.DLQURL != "" {
 		ac.DeadLetters = sqsqueue.NewDeadLetters(c.SQS, cfg.DLQURL, sqsqueue.NewProducer(c.SQS, cfg.QueueURL))
 	}
-	return &API{h: api.New(ac)}, nil
+	a := api.New(ac)
+	h, err := console.BesideWith(a, cfg.signIn())
+	if err != nil {
+		return nil, fmt.Errorf("api function: %w (%s, %s, %s, %s)", err, EnvOIDCIssuer, EnvOIDCClientID, EnvOIDCScopes, EnvOIDCLogoutURL)
+	}
+	ui, _ := console.HandlerWith(cfg.signIn()) // valid: BesideWith checked it
+	return &API{h: h, api: a, console: ui}, nil
 }
 
-// Handle serves one API Gateway v2 request.
+// consoleRoutes are the route keys of the console's public routes.
+var consoleRoutes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range deploy.ConsoleRoutePaths {
+		m["GET "+p] = true
+	}
+	return m
+}()
+
+// signIn is the console's sign-in from the ARGO_NOTIFY_OIDC_* variables.
+func (cfg Config) signIn() console.SignIn {
+	return console.SignIn{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
+		Scopes: strings.Fields(cfg.OIDCScopes), LogoutURL: cfg.OIDCLogoutURL}
+}
+
+// Handle serves one API Gateway v2 request. It chooses by the route the
+// request came by, not by its path: one that came by the console's public
+// routes (no authorizer) is served by the console alone, so that no path
+// (an encoded slash, /healthz…) reaches the API without the authorizer;
+// one that came by an authorized route is served by the API.
 func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return proxy(ctx, a.h, req)
+	if consoleRoutes[req.RouteKey] {
+		return proxy(ctx, a.console, req)
+	}
+	return proxy(ctx, a.api, req)
 }
 
 // ServeHTTP lets the API be served directly, e.g. in tests.

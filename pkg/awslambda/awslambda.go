@@ -44,6 +44,10 @@ const (
 	EnvSecretPrefix        = deploy.EnvSecretPrefix
 	EnvIngestSecretARN     = deploy.EnvIngestSecretARN
 	EnvSlackAPIURL         = deploy.EnvSlackAPIURL
+	EnvOIDCIssuer          = deploy.EnvOIDCIssuer
+	EnvOIDCClientID        = deploy.EnvOIDCClientID
+	EnvOIDCScopes          = deploy.EnvOIDCScopes
+	EnvOIDCLogoutURL       = deploy.EnvOIDCLogoutURL
 )
 
 // Config is the configuration of AWS mode. Which fields a function needs
@@ -73,6 +77,14 @@ type Config struct {
 	// SlackAPIURL is the Slack Web API base (ARGO_NOTIFY_SLACK_API_URL);
 	// optional, default https://slack.com/api/.
 	SlackAPIURL string
+	// OIDCIssuer, OIDCClientID, OIDCScopes (space-separated) and
+	// OIDCLogoutURL say how the console the api serves signs in
+	// (ARGO_NOTIFY_OIDC_*); all optional: without an issuer the console
+	// asks for a bearer token.
+	OIDCIssuer    string
+	OIDCClientID  string
+	OIDCScopes    string
+	OIDCLogoutURL string
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in main).
@@ -87,6 +99,10 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		SecretPrefix:        v(EnvSecretPrefix),
 		IngestSecretARN:     v(EnvIngestSecretARN),
 		SlackAPIURL:         v(EnvSlackAPIURL),
+		OIDCIssuer:          v(EnvOIDCIssuer),
+		OIDCClientID:        v(EnvOIDCClientID),
+		OIDCScopes:          v(EnvOIDCScopes),
+		OIDCLogoutURL:       v(EnvOIDCLogoutURL),
 	}
 }
 

@@ -125,3 +125,63 @@ func TestBeside(t *testing.T) {
 		}
 	}
 }
+
+func TestConsoleConfig(t *testing.T) {
+	cognito := SignIn{
+		Issuer:    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+		ClientID:  "client123",
+		LogoutURL: "https://argo-notify-x.auth.eu-west-1.amazoncognito.com/logout",
+	}
+	tests := []struct {
+		name       string
+		s          SignIn
+		body       string
+		connectSrc string
+	}{
+		{"token", SignIn{}, `{"signIn":"token"}`, "connect-src 'self';"},
+		{"cognito", cognito,
+			`{"signIn":"oidc","issuer":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC","clientId":"client123","scopes":"openid email profile","logoutUrl":"https://argo-notify-x.auth.eu-west-1.amazoncognito.com/logout"}`,
+			"connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com https://argo-notify-x.auth.eu-west-1.amazoncognito.com;"},
+		{"issuer, scopes", SignIn{Issuer: "http://127.0.0.1:9999/", ClientID: "c", Scopes: []string{"openid", "groups"}},
+			`{"signIn":"oidc","issuer":"http://127.0.0.1:9999","clientId":"c","scopes":"openid groups"}`,
+			"connect-src 'self' http://127.0.0.1:9999;"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := BesideWith(http.NotFoundHandler(), tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{ConfigPath, "/", "/rules"} {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
+				if w.Code != 200 {
+					t.Fatalf("%s: %d", p, w.Code)
+				}
+				csp := w.Header().Get("Content-Security-Policy")
+				if !strings.Contains(csp, tc.connectSrc) || !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") {
+					t.Errorf("%s: CSP %q, want %q and no inline script", p, csp, tc.connectSrc)
+				}
+				if p == ConfigPath {
+					if got := strings.TrimSpace(w.Body.String()); got != tc.body {
+						t.Errorf("config = %s, want %s", got, tc.body)
+					}
+					if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+						t.Errorf("Content-Type %q", ct)
+					}
+				}
+			}
+		})
+	}
+	for _, bad := range []SignIn{
+		{Issuer: "https://idp.example.com"},                                      // no client id
+		{Issuer: "idp.example.com", ClientID: "c"},                               // not a URL
+		{Issuer: "https://idp.example.com/ 'unsafe-inline'", ClientID: "c"},      // CSP injection
+		{Issuer: "https://idp.example.com", ClientID: "c", LogoutURL: "ftp://x"}, // logout not http(s)
+		{ClientID: "c"}, // no issuer
+	} {
+		if _, err := BesideWith(http.NotFoundHandler(), bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

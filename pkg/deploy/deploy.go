@@ -30,7 +30,26 @@ const (
 	EnvIngestSecretARN = "ARGO_NOTIFY_INGEST_SECRET_ARN"
 	// EnvSlackAPIURL is the Slack Web API base (optional).
 	EnvSlackAPIURL = "ARGO_NOTIFY_SLACK_API_URL"
+
+	// EnvOIDCIssuer is the OpenID Connect issuer the console signs in
+	// with (authorization code and PKCE): api. Unset, the console asks for
+	// a bearer token instead.
+	EnvOIDCIssuer = "ARGO_NOTIFY_OIDC_ISSUER"
+	// EnvOIDCClientID is the console's client id at that issuer: api.
+	EnvOIDCClientID = "ARGO_NOTIFY_OIDC_CLIENT_ID"
+	// EnvOIDCScopes are the scopes the console asks for, space-separated
+	// (default "openid email profile"): api.
+	EnvOIDCScopes = "ARGO_NOTIFY_OIDC_SCOPES"
+	// EnvOIDCLogoutURL is the issuer's logout endpoint when its discovery
+	// document names none (Cognito's <domain>/logout): api.
+	EnvOIDCLogoutURL = "ARGO_NOTIFY_OIDC_LOGOUT_URL"
 )
+
+// ConsoleRoutePaths are the HTTP API paths of the admin console's public
+// routes (method GET, no authorizer), integrated with the api function:
+// the stack creates them, and the api function serves requests that came
+// by them with the console alone, never with the API, whatever their path.
+var ConsoleRoutePaths = []string{"/", "/{proxy+}"}
 
 // MaxReceiveCount is how many times a queued event is received before it is
 // parked as dead: the SQS redrive policy's maxReceiveCount, and the limit

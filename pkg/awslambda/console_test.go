@@ -1,0 +1,76 @@
+package awslambda_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda"
+)
+
+// TestAPIServesConsole: the api function answers the console's public
+// routes (GET / and /console-config.json, outside the JWT authorizer) from
+// the ARGO_NOTIFY_OIDC_* variables the stack sets, and refuses a bad issuer.
+func TestAPIServesConsole(t *testing.T) {
+	env := map[string]string{
+		awslambda.EnvTable:         "t",
+		awslambda.EnvOIDCIssuer:    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+		awslambda.EnvOIDCClientID:  "client123",
+		awslambda.EnvOIDCScopes:    "openid email profile",
+		awslambda.EnvOIDCLogoutURL: "https://argo-notify-x.auth.eu-west-1.amazoncognito.com/logout",
+	}
+	cfg := awslambda.ConfigFromEnv(func(k string) string { return env[k] })
+	a, err := awslambda.NewAPI(cfg, awslambda.Clients{}, awslambda.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		return route(t, a, "GET /{proxy+}", path)
+	}
+	cfgResp := get("/console-config.json")
+	if cfgResp.StatusCode != 200 || !strings.Contains(cfgResp.Body, `"signIn":"oidc"`) || !strings.Contains(cfgResp.Body, `"clientId":"client123"`) {
+		t.Errorf("/console-config.json: %d %s", cfgResp.StatusCode, cfgResp.Body)
+	}
+	index := get("/")
+	if index.StatusCode != 200 || !strings.Contains(index.Body, `<div id="app">`) {
+		t.Errorf("GET /: %d %.200s", index.StatusCode, index.Body)
+	}
+	if csp := index.Headers["Content-Security-Policy"]; !strings.Contains(csp, "connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com https://argo-notify-x.auth.eu-west-1.amazoncognito.com;") {
+		t.Errorf("CSP = %q", csp)
+	}
+
+	// A request that came by a console route is served by the console
+	// alone, whatever its path: none reaches the API without the authorizer.
+	for _, p := range []string{"/v1%2Frules", "/v1/rules", "/healthz", "/v1"} {
+		resp := get(p)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Body, `<div id="app">`) {
+			t.Errorf("GET %s by the console route: %d %.200s, want the console's index.html", p, resp.StatusCode, resp.Body)
+		}
+	}
+	// By an authorized route, the API answers (here: its 404 problem).
+	if resp := route(t, a, "ANY /v1/{proxy+}", "/v1/no-such-thing"); resp.StatusCode != 404 || !strings.Contains(resp.Headers["Content-Type"], "problem+json") {
+		t.Errorf("ANY /v1/{proxy+}: %d %s %.200s, want the API's 404 problem", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+	}
+
+	env[awslambda.EnvOIDCIssuer] = "not a url"
+	if _, err := awslambda.NewAPI(awslambda.ConfigFromEnv(func(k string) string { return env[k] }), awslambda.Clients{}, awslambda.Options{Logger: slog.New(slog.DiscardHandler)}); err == nil || !strings.Contains(err.Error(), awslambda.EnvOIDCIssuer) {
+		t.Errorf("a bad issuer: error %v, want one naming %s", err, awslambda.EnvOIDCIssuer)
+	}
+}
+
+// route serves a GET that API Gateway matched to routeKey.
+func route(t *testing.T, a *awslambda.API, routeKey, path string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp, err := a.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+		RawPath: path, RouteKey: routeKey, Headers: map[string]string{},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: path}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
