@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -24,14 +26,32 @@ type DirectoryConfig struct {
 	// directory replace (which may prune rules). Creating a user or group
 	// reaches no one new: no rule can name it yet.
 	OnRulesChanged func()
+
+	// Rules, if set, lets the service prune the rules naming a user or
+	// group an identity provider deletes (RemoveUser, RemoveGroup).
+	Rules store.Rules
+	// Audit, if set, records every change in the audit trail.
+	Audit store.Audit
+	// Credentials, if set, keeps the SCIM token's hash (scim.go). While a
+	// SCIM token exists the directory is synced from an identity provider
+	// and the admin API's writes fail with EDirectorySynced, unless
+	// WritableWhileSynced.
+	Credentials         store.Credentials
+	WritableWhileSynced bool
+	// Logger receives audit failures. Default: slog.Default().
+	Logger *slog.Logger
 }
 
 // Directory is the directory service: users, groups and the replacement
 // of the whole directory.
 type Directory struct {
-	dir     store.Directory
-	clock   clock
-	changed func()
+	dir      store.Directory
+	rules    store.Rules
+	creds    store.Credentials
+	writable bool
+	clock    clock
+	changed  func()
+	audit    auditor
 }
 
 // NewDirectory returns the directory service. It panics if a required
@@ -40,7 +60,9 @@ func NewDirectory(cfg DirectoryConfig) *Directory {
 	if cfg.Directory == nil {
 		panic("admin.NewDirectory: Config.Directory is nil")
 	}
-	return &Directory{dir: cfg.Directory, clock: newClock(cfg.Now, cfg.IDs), changed: cfg.OnRulesChanged}
+	c := newClock(cfg.Now, cfg.IDs)
+	return &Directory{dir: cfg.Directory, rules: cfg.Rules, creds: cfg.Credentials, writable: cfg.WritableWhileSynced,
+		clock: c, changed: cfg.OnRulesChanged, audit: newAuditor(cfg.Audit, c, cfg.Logger)}
 }
 
 // All returns every user and every group, oldest first.
@@ -80,6 +102,9 @@ func (s *Directory) All(ctx context.Context) ([]*notify.User, []*notify.Group, e
 // disables a rule left with no recipient. The entries' versions and times
 // are set here; the caller's values are ignored.
 func (s *Directory) Replace(ctx context.Context, d notify.Directory, prune bool) error {
+	if err := s.checkWritable(ctx); err != nil {
+		return err
+	}
 	now := s.clock.stamp()
 	var fields []notify.FieldError
 	add := func(prefix string, err error) {
@@ -133,5 +158,7 @@ func (s *Directory) Replace(ctx context.Context, d notify.Directory, prune bool)
 		return err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "directory.replace", "directory", "",
+		fmt.Sprintf("replaced: %d users, %d groups (prune %t)", len(d.Users), len(d.Groups), prune), nil, nil)
 	return nil
 }

@@ -16,9 +16,12 @@ import (
 func (s *server) buildServices(cfg Config) {
 	s.rules = admin.NewRules(admin.RulesConfig{
 		Rules: cfg.Store, Directory: cfg.Store, Webhooks: cfg.Store, Now: s.now, IDs: s.ids, OnRulesChanged: cfg.OnRulesChanged,
+		Audit: cfg.Store, Logger: s.log,
 	})
 	s.dir = admin.NewDirectory(admin.DirectoryConfig{
 		Directory: cfg.Store, Now: s.now, IDs: s.ids, OnRulesChanged: cfg.OnRulesChanged,
+		Rules: cfg.Store, Audit: cfg.Store, Credentials: cfg.Store, Logger: s.log,
+		WritableWhileSynced: cfg.DirectoryWritableWhileSynced || cfg.SCIM == nil,
 	})
 	s.smtp = admin.NewSMTP(admin.SMTPConfig{
 		Integrations: cfg.Store, Secrets: cfg.Store, Tester: smtpTester(cfg.SMTPOptions),

@@ -12,6 +12,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
+	"github.com/argoproj-labs/argo-notify/pkg/scim"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
@@ -55,6 +56,7 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 		// every route this function is integrated with.
 		Planner:     dispatch.New(dispatch.Config{Rules: db, Directory: db, Deliveries: db, Channels: route.New(route.Config{}), Now: opts.Now, Logger: opts.Logger}),
 		SlackAPIURL: cfg.SlackAPIURL,
+		SCIM:        &scim.Config{}, // /scim/v2: its route has no JWT authorizer; pkg/scim checks its own token
 	}
 	if cfg.QueueURL != "" && cfg.DLQURL != "" {
 		ac.DeadLetters = sqsqueue.NewDeadLetters(c.SQS, cfg.DLQURL, sqsqueue.NewProducer(c.SQS, cfg.QueueURL))

@@ -25,13 +25,19 @@ const MaxGroupMembers = 1000
 // User is a platform user from the organization directory. Rules name users
 // by ID; notifications reach them at Email.
 type User struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Role  string `json:"role"`
+	// Inactive marks a user an identity provider deactivated: rules still
+	// name it and it is still listed, but it is not notified.
+	Inactive bool `json:"inactive,omitempty"`
+	// Provisioned holds what an identity provider keeps about the user
+	// (SCIM); nil for users created through the admin API.
+	Provisioned *Provisioned `json:"provisioned,omitempty"`
+	Version     int64        `json:"version"`
+	CreatedAt   time.Time    `json:"createdAt"`
+	UpdatedAt   time.Time    `json:"updatedAt"`
 }
 
 // Validate checks the user's fields. Unique ids and emails are checked by
@@ -51,14 +57,31 @@ func (u *User) Validate() error {
 	return v.err()
 }
 
+// Provisioned is what an identity provider keeps about a user beyond the
+// directory's own fields: its login name (SCIM userName, unique,
+// case-insensitive), its own id for the user (externalId) and the parts
+// of the name.
+type Provisioned struct {
+	UserName   string `json:"userName"`
+	ExternalID string `json:"externalId,omitempty"`
+	GivenName  string `json:"givenName,omitempty"`
+	FamilyName string `json:"familyName,omitempty"`
+}
+
+// Notified reports whether notifications to the user are sent: false for
+// a deactivated user.
+func (u *User) Notified() bool { return !u.Inactive }
+
 // Group is a named set of users from the organization directory.
 type Group struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Members   []string  `json:"members"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+	// ExternalID is an identity provider's own id for the group (SCIM).
+	ExternalID string    `json:"externalId,omitempty"`
+	Version    int64     `json:"version"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
 }
 
 // Validate checks the group's fields. Unique names and whether the members
@@ -126,3 +149,7 @@ func (d Directory) Check() error {
 	}
 	return nil
 }
+
+// EDirectorySynced is the error code of a directory write through the admin
+// API while an identity provider syncs the directory (HTTP 409).
+const EDirectorySynced = "directory_synced"
