@@ -154,11 +154,41 @@ func (s *Directory) Replace(ctx context.Context, d notify.Directory, prune bool)
 	if err := invalid(fields); err != nil {
 		return err
 	}
+	var before []*notify.Rule
+	if prune && s.rules != nil && s.audit.audit != nil {
+		var err error
+		if before, err = s.rules.AllRules(ctx); err != nil {
+			return err
+		}
+	}
 	if err := s.dir.ReplaceDirectory(ctx, d, prune, now); err != nil {
 		return err
 	}
 	announce(s.changed)
+	s.auditPruned(ctx, before)
 	s.audit.record(ctx, "directory.replace", "directory", "",
 		fmt.Sprintf("replaced: %d users, %d groups (prune %t)", len(d.Users), len(d.Groups), prune), nil, nil)
 	return nil
+}
+
+// auditPruned records, after a directory replace with prune, every rule of
+// before (the rules as they were) that the replace changed.
+func (s *Directory) auditPruned(ctx context.Context, before []*notify.Rule) {
+	if len(before) == 0 {
+		return
+	}
+	after, err := s.rules.AllRules(ctx)
+	if err != nil {
+		s.audit.log.ErrorContext(ctx, "audit: rules after a directory replace not read", "err", err.Error())
+		return
+	}
+	was := make(map[string]*notify.Rule, len(before))
+	for _, r := range before {
+		was[r.ID] = r
+	}
+	for _, r := range after {
+		if b := was[r.ID]; b != nil && b.Version != r.Version {
+			s.audit.record(ctx, "rule.prune", "rule", r.ID, "users or groups the directory replace removed taken out of the rule", b, r)
+		}
+	}
 }

@@ -12,7 +12,8 @@
 // It imports the domain (pkg/notify), pkg/admin, the store and queue
 // interfaces, the ingest functions and the plan type of pkg/dispatch, and
 // the SMTP and Slack packages, wired into the admin services as their
-// connection testers; never a store or queue implementation or an AWS SDK.
+// connection testers, and pkg/scim, which it mounts at /scim/v2 outside the
+// admin token; never a store or queue implementation or an AWS SDK.
 package api
 
 import (

@@ -66,7 +66,7 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 
 // Handle serves one API Gateway v2 request.
 func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return proxy(ctx, a.h, req)
+	return proxy(withActor(ctx, req), a.h, req)
 }
 
 // ServeHTTP lets the API be served directly, e.g. in tests.

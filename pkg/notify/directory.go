@@ -52,7 +52,7 @@ func (u *User) Validate() error {
 		v.add("email", "%q is not a valid email address", u.Email)
 	}
 	if !slices.Contains(Roles, u.Role) {
-		v.add("role", "must be one of admin, member, viewer")
+		v.add("role", "must be one of admin, developer, member, viewer")
 	}
 	return v.err()
 }

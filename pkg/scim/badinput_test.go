@@ -2,6 +2,8 @@ package scim_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -181,4 +183,95 @@ func TestThrottle(t *testing.T) {
 	e.do("GET", "/scim/v2/Users", "").want(t, "1", 200)
 	e.do("GET", "/scim/v2/Users", "").want(t, "2", 200)
 	e.do("GET", "/scim/v2/Users", "").wantError(t, "3", 429, "")
+}
+
+// With RoleGroups, roles come from the mapped groups: the highest of a
+// user's, DefaultRole outside them, recomputed when a group changes.
+func TestRoleFromGroups(t *testing.T) {
+	e := newEnv(t, boltStore(t), scim.Config{RoleGroups: map[string]string{"Argo Admins": "admin", "argo-devs": "developer"}})
+	id := e.do("POST", "/scim/v2/Users", `{"userName":"ann@example.com","emails":[{"value":"ann@example.com"}],"roles":[{"value":"admin"}]}`).want(t, "create", 201).str("id")
+	if u := e.user(id); u.Role != notify.RoleMember {
+		t.Errorf("role before any group: %q", u.Role)
+	}
+	devs := e.do("POST", "/scim/v2/Groups", `{"displayName":"Argo-Devs","members":[{"value":"`+id+`"}]}`).want(t, "devs", 201).str("id")
+	if u := e.user(id); u.Role != notify.RoleDeveloper {
+		t.Errorf("role in argo-devs: %q", u.Role)
+	}
+	admins := e.do("POST", "/scim/v2/Groups", `{"displayName":"Argo Admins","members":[]}`).want(t, "admins", 201).str("id")
+	e.do("PATCH", "/scim/v2/Groups/"+admins, `{`+patchOp+`,"Operations":[{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]}`).want(t, "join admins", 200)
+	if u := e.user(id); u.Role != notify.RoleAdmin {
+		t.Errorf("role in both: %q", u.Role)
+	}
+	// A PATCH of the user cannot lift the role the groups give.
+	e.do("PATCH", "/scim/v2/Users/"+id, `{`+patchOp+`,"Operations":[{"op":"replace","path":"roles","value":[{"value":"viewer"}]}]}`).want(t, "patch roles", 200)
+	if u := e.user(id); u.Role != notify.RoleAdmin {
+		t.Errorf("role after a roles PATCH: %q", u.Role)
+	}
+	e.do("PATCH", "/scim/v2/Groups/"+admins, `{`+patchOp+`,"Operations":[{"op":"remove","path":"members[value eq \"`+id+`\"]"}]}`).want(t, "leave admins", 200)
+	if u := e.user(id); u.Role != notify.RoleDeveloper {
+		t.Errorf("role after leaving admins: %q", u.Role)
+	}
+	e.do("DELETE", "/scim/v2/Groups/"+devs, "").want(t, "delete devs", 204)
+	if u := e.user(id); u.Role != notify.RoleMember {
+		t.Errorf("role after argo-devs is deleted: %q", u.Role)
+	}
+}
+
+// The admin API's directory replace with prune records each rule it
+// changed, before and after.
+func TestReplaceAuditsPrunedRules(t *testing.T) {
+	st := boltStore(t)
+	var n int
+	ids := func() string { n++; return fmt.Sprintf("%026d", n) }
+	dir := admin.NewDirectory(admin.DirectoryConfig{Directory: st, Rules: st, Audit: st, IDs: ids})
+	rules := admin.NewRules(admin.RulesConfig{Rules: st, Directory: st, Audit: st, IDs: ids})
+	ctx := context.Background()
+	u, err := dir.CreateUser(ctx, admin.UserInput{ID: "ann", Name: "Ann", Email: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rules.Create(ctx, admin.RuleInput{Name: "Ann only", EventTypes: []notify.EventType{notify.TypeJob},
+		Severities: notify.Severities, Recipients: notify.Recipients{Users: []string{u.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dir.Replace(ctx, notify.Directory{}, true); err != nil {
+		t.Fatal(err)
+	}
+	es, _, err := st.ListAudit(ctx, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prune *notify.AuditEntry
+	for _, e := range es {
+		if e.Action == "rule.prune" && e.ResourceID == r.ID {
+			prune = e
+		}
+	}
+	if prune == nil {
+		t.Fatalf("no rule.prune entry in %d entries", len(es))
+	}
+	var before, after notify.Rule
+	if err := json.Unmarshal(prune.Before, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(prune.After, &after); err != nil {
+		t.Fatal(err)
+	}
+	if !before.Enabled || len(before.Recipients.Users) != 1 || after.Enabled || len(after.Recipients.Users) != 0 {
+		t.Errorf("before %+v after %+v", before, after)
+	}
+}
+
+// Entra ID adds an app role with primary true: it replaces the role.
+func TestAddPrimaryRole(t *testing.T) {
+	e := newEnv(t, boltStore(t), scim.Config{})
+	id := e.do("POST", "/scim/v2/Users", `{"userName":"ann@example.com","emails":[{"value":"ann@example.com"}],"roles":[{"value":"viewer","primary":true}]}`).want(t, "create", 201).str("id")
+	if u := e.user(id); u.Role != notify.RoleViewer {
+		t.Fatalf("role %q", u.Role)
+	}
+	e.do("PATCH", "/scim/v2/Users/"+id, `{`+patchOp+`,"Operations":[{"op":"Add","path":"roles","value":[{"primary":"True","type":"WindowsAzureActiveDirectoryRole","value":"Admin"}]}]}`).want(t, "add role", 200)
+	if u := e.user(id); u.Role != notify.RoleAdmin {
+		t.Errorf("role after adding a primary admin role: %q", u.Role)
+	}
 }

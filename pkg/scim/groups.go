@@ -2,6 +2,7 @@ package scim
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/argoproj-labs/argo-notify/pkg/admin"
@@ -117,6 +118,9 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := h.dir.ProvisionGroup(r.Context(), in)
+	if err == nil {
+		err = h.syncRoles(r.Context(), g.Members, g.Name)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -130,12 +134,17 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	var before notify.Group
 	g, err := h.dir.ModifyGroup(r.Context(), pathID(r), precondition(r), func(cur *notify.Group) (admin.GroupInput, error) {
+		before = *cur
 		if id, _ := str(m, "id"); id != "" && id != cur.ID {
 			return admin.GroupInput{}, badRequest("mutability", "id is read-only")
 		}
 		return groupInput(m)
 	})
+	if err == nil {
+		err = h.syncRoles(r.Context(), union(before.Members, g.Members), before.Name, g.Name)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -149,13 +158,18 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	var before notify.Group
 	g, err := h.dir.ModifyGroup(r.Context(), pathID(r), precondition(r), func(cur *notify.Group) (admin.GroupInput, error) {
+		before = *cur
 		m := clone(groupResource(cur))
 		if err := applyPatch(m, ops, groupAttrs, groupReadOnly); err != nil {
 			return admin.GroupInput{}, err
 		}
 		return groupInput(m)
 	})
+	if err == nil {
+		err = h.syncRoles(r.Context(), union(before.Members, g.Members), before.Name, g.Name)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -164,9 +178,31 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.dir.RemoveGroup(r.Context(), pathID(r), precondition(r)); err != nil {
+	g, err := h.dir.GetGroup(r.Context(), pathID(r))
+	var pruned []*notify.Rule
+	if err == nil {
+		pruned, err = h.dir.RemoveGroup(r.Context(), g.ID, precondition(r))
+	}
+	if err == nil {
+		h.reportPruned(r, "group", g.ID, pruned)
+	}
+	if err == nil {
+		err = h.syncRoles(r.Context(), g.Members, g.Name)
+	}
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// union is a and the elements of b not in a.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -171,6 +171,15 @@ func applyOne(m map[string]any, op, rawPath string, value any, known, readOnly [
 			delete(m, key)
 		case "add":
 			if l, ok := cur.([]any); ok {
+				if hasPrimary(list(value)) {
+					// RFC 7644 §3.5.2.1: the new primary value
+					// takes over.
+					for _, e := range l {
+						if em, ok := e.(map[string]any); ok {
+							setSub(em, "replace", "primary", false)
+						}
+					}
+				}
 				for _, e := range list(value) {
 					if !slices.ContainsFunc(l, func(x any) bool { return sameElement(x, e) }) {
 						l = append(l, e)
@@ -304,4 +313,18 @@ func normalize(v any) any {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// hasPrimary reports whether an element of l says primary: true.
+func hasPrimary(l []any) bool {
+	for _, e := range l {
+		if em, ok := e.(map[string]any); ok {
+			if p, _ := get(em, "primary"); p != nil {
+				if b, err := boolean("primary", p); err == nil && b {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

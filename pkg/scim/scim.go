@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +70,10 @@ type Config struct {
 	// DefaultRole is the role of a user whose role attribute is absent or
 	// unknown. Default: member.
 	DefaultRole string
+	// RoleGroups maps group display names (case-insensitive) to roles: a
+	// member of a mapped group takes its role (the highest, if several),
+	// whatever the role attribute says.
+	RoleGroups map[string]string
 	// Rate and Burst size the token bucket that throttles requests (per
 	// process): Rate requests per second on average, Burst at once.
 	Rate  float64
@@ -99,6 +104,14 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.DefaultRole == "" {
 		cfg.DefaultRole = notify.RoleMember
+	}
+	if !slices.Contains(notify.Roles, cfg.DefaultRole) {
+		panic("scim.New: Config.DefaultRole is not a role")
+	}
+	for g, role := range cfg.RoleGroups {
+		if !slices.Contains(notify.Roles, role) {
+			panic("scim.New: Config.RoleGroups maps " + strconv.Quote(g) + " to " + strconv.Quote(role) + ", not a role")
+		}
 	}
 	if cfg.Rate <= 0 {
 		cfg.Rate = DefaultRate
@@ -317,4 +330,22 @@ func Beside(h, other http.Handler) http.Handler {
 		}
 		other.ServeHTTP(w, r)
 	})
+}
+
+// reportPruned logs the rules a deletion took the user or group out of
+// (each is also in the audit trail, before and after), and those it left
+// with no recipient, which are now disabled.
+func (h *Handler) reportPruned(r *http.Request, kind, id string, pruned []*notify.Rule) {
+	if len(pruned) == 0 {
+		return
+	}
+	var changed, disabled []string
+	for _, rule := range pruned {
+		changed = append(changed, rule.ID)
+		if !rule.Enabled && rule.Recipients.Empty() {
+			disabled = append(disabled, rule.ID)
+		}
+	}
+	h.log.InfoContext(r.Context(), "scim: deleted "+kind+" taken out of rules", kind+"_id", id,
+		"rules", strings.Join(changed, ","), "disabled_rules", strings.Join(disabled, ","))
 }

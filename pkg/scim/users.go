@@ -256,6 +256,9 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if len(h.cfg.RoleGroups) > 0 {
+		in.Role = h.cfg.DefaultRole // in no group yet
+	}
 	u, err := h.dir.ProvisionUser(r.Context(), in)
 	if err != nil {
 		h.fail(w, r, err)
@@ -274,7 +277,11 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request) {
 		if id, _ := str(m, "id"); id != "" && id != cur.ID {
 			return admin.ProvisionInput{}, badRequest("mutability", "id is read-only")
 		}
-		return h.userInput(m)
+		in, err := h.userInput(m)
+		if err != nil {
+			return in, err
+		}
+		return h.withGroupRole(r.Context(), cur.ID, in)
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -294,7 +301,11 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) {
 		if err := applyPatch(m, ops, userAttrs, userReadOnly); err != nil {
 			return admin.ProvisionInput{}, err
 		}
-		return h.userInput(m)
+		in, err := h.userInput(m)
+		if err != nil {
+			return in, err
+		}
+		return h.withGroupRole(r.Context(), cur.ID, in)
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -304,9 +315,11 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.dir.RemoveUser(r.Context(), pathID(r), precondition(r)); err != nil {
+	pruned, err := h.dir.RemoveUser(r.Context(), pathID(r), precondition(r))
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.reportPruned(r, "user", pathID(r), pruned)
 	w.WriteHeader(http.StatusNoContent)
 }
