@@ -17,10 +17,10 @@ type AuditEntry struct {
 	At         time.Time       `json:"at"`
 	Actor      string          `json:"actor" doc:"Who: admin (the admin API) or scim (an identity provider)." example:"scim"`
 	Action     string          `json:"action" doc:"What, e.g. user.create, user.update, rule.prune, directory.replace, scim.token.rotate." example:"rule.prune"`
-	Resource   string          `json:"resource" doc:"The kind of what changed: user, group, rule, directory or credential." example:"rule"`
+	Resource   string          `json:"resource" doc:"The kind of what changed: user, group, rule, directory, credential (the SCIM token), smtp, slack or webhook." example:"rule"`
 	ResourceID string          `json:"resourceId,omitempty" example:"rul_01J8Z"`
 	Summary    string          `json:"summary,omitempty"`
-	Before     json.RawMessage `json:"before,omitempty" doc:"The resource before the change (absent on create)."`
+	Before     json.RawMessage `json:"before,omitempty" doc:"Rules, users and groups: the resource before the change (absent on create). Integrations are recorded by name only."`
 	After      json.RawMessage `json:"after,omitempty" doc:"The resource after the change (absent on delete)."`
 }
 

@@ -25,16 +25,16 @@ func (s *server) buildServices(cfg Config) {
 	})
 	s.smtp = admin.NewSMTP(admin.SMTPConfig{
 		Integrations: cfg.Store, Secrets: cfg.Store, Tester: smtpTester(cfg.SMTPOptions),
-		Now: s.now, IDs: s.ids, Logger: s.log,
+		Now: s.now, IDs: s.ids, Logger: s.log, Audit: cfg.Store,
 	})
 	s.slack = admin.NewSlack(admin.SlackConfig{
 		Integrations: cfg.Store, Secrets: cfg.Store,
 		Client: slackClient{url: cfg.SlackAPIURL, opts: cfg.SlackOptions},
-		Now:    s.now, Logger: s.log,
+		Now:    s.now, Logger: s.log, Audit: cfg.Store,
 	})
 	s.webhooks = admin.NewWebhooks(admin.WebhooksConfig{
 		Webhooks: cfg.Store, Rules: cfg.Store, Secrets: cfg.Store, Client: webhookClient{webhook.NewClient(cfg.Webhooks)},
-		Now: s.now, IDs: s.ids, Logger: s.log,
+		Now: s.now, IDs: s.ids, Logger: s.log, Audit: cfg.Store,
 	})
 }
 
