@@ -19,6 +19,10 @@ const (
 // Roles lists the known roles.
 var Roles = []string{RoleAdmin, RoleDeveloper, RoleMember, RoleViewer}
 
+// MaxProvisioned bounds each field an identity provider sets on a user
+// (Provisioned).
+const MaxProvisioned = 256
+
 // MaxGroupMembers bounds a group's member list.
 const MaxGroupMembers = 1000
 
@@ -54,18 +58,31 @@ func (u *User) Validate() error {
 	if !slices.Contains(Roles, u.Role) {
 		v.add("role", "must be one of admin, developer, member, viewer")
 	}
+	if p := u.Provisioned; p != nil {
+		if n := utf8.RuneCountInString(p.UserName); n == 0 || n > MaxProvisioned {
+			v.add("userName", "must be 1-%d characters", MaxProvisioned)
+		}
+		for _, f := range [...]struct{ name, val string }{{"externalId", p.ExternalID}, {"displayName", p.DisplayName},
+			{"name.formatted", p.Formatted}, {"name.givenName", p.GivenName}, {"name.familyName", p.FamilyName}} {
+			if utf8.RuneCountInString(f.val) > MaxProvisioned {
+				v.add(f.name, "must be at most %d characters", MaxProvisioned)
+			}
+		}
+	}
 	return v.err()
 }
 
 // Provisioned is what an identity provider keeps about a user beyond the
 // directory's own fields: its login name (SCIM userName, unique,
-// case-insensitive), its own id for the user (externalId) and the parts
-// of the name.
+// case-insensitive), its own id for the user (externalId) and the name as
+// it sent it (the user's Name is derived from them).
 type Provisioned struct {
-	UserName   string `json:"userName"`
-	ExternalID string `json:"externalId,omitempty"`
-	GivenName  string `json:"givenName,omitempty"`
-	FamilyName string `json:"familyName,omitempty"`
+	UserName    string `json:"userName"`
+	ExternalID  string `json:"externalId,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	Formatted   string `json:"formatted,omitempty"`
+	GivenName   string `json:"givenName,omitempty"`
+	FamilyName  string `json:"familyName,omitempty"`
 }
 
 // Notified reports whether notifications to the user are sent: false for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,5 +274,30 @@ func TestAddPrimaryRole(t *testing.T) {
 	e.do("PATCH", "/scim/v2/Users/"+id, `{`+patchOp+`,"Operations":[{"op":"Add","path":"roles","value":[{"primary":"True","type":"WindowsAzureActiveDirectoryRole","value":"Admin"}]}]}`).want(t, "add role", 200)
 	if u := e.user(id); u.Role != notify.RoleAdmin {
 		t.Errorf("role after adding a primary admin role: %q", u.Role)
+	}
+}
+
+// A user created without displayName is named after name.formatted, and
+// follows it when it changes.
+func TestNameFollowsFormatted(t *testing.T) {
+	e := newEnv(t, boltStore(t), scim.Config{})
+	id := e.do("POST", "/scim/v2/Users", `{"userName":"ann@example.com","emails":[{"value":"ann@example.com"}],"name":{"formatted":"Ann Lee"}}`).want(t, "create", 201).str("id")
+	e.do("PATCH", "/scim/v2/Users/"+id, `{`+patchOp+`,"Operations":[{"op":"Replace","path":"name.formatted","value":"Ann Smith"}]}`).want(t, "patch", 200)
+	if u := e.user(id); u.Name != "Ann Smith" {
+		t.Errorf("name %q, want Ann Smith", u.Name)
+	}
+	r := e.do("GET", "/scim/v2/Users/"+id, "").want(t, "get", 200)
+	if r.body["displayName"] != nil {
+		t.Errorf("displayName %v: none was sent", r.body["displayName"])
+	}
+}
+
+// Fields longer than the directory keeps are refused, nothing stored.
+func TestTooLong(t *testing.T) {
+	e := newEnv(t, boltStore(t), scim.Config{})
+	long := strings.Repeat("x", notify.MaxProvisioned+1)
+	e.do("POST", "/scim/v2/Users", `{"userName":"ann@example.com","externalId":"`+long+`","emails":[{"value":"ann@example.com"}]}`).wantError(t, "long externalId", 400, "invalidValue")
+	if n := e.do("GET", "/scim/v2/Users", "").want(t, "list", 200).total(); n != 0 {
+		t.Errorf("%d users stored", n)
 	}
 }

@@ -30,23 +30,33 @@ func (h *Handler) userResource(u *notify.User) map[string]any {
 	if u.Provisioned != nil {
 		p = *u.Provisioned
 	}
-	m := map[string]any{
-		"schemas":     []any{SchemaUser},
-		"id":          u.ID,
-		"userName":    p.UserName,
-		"displayName": u.Name,
-		"active":      !u.Inactive,
-		"emails":      []any{map[string]any{"value": u.Email, "type": "work", "primary": true}},
-		"meta":        meta("User", u.ID, u.CreatedAt, u.UpdatedAt, u.Version),
+	if u.Provisioned == nil {
+		p.DisplayName, p.Formatted = u.Name, u.Name
 	}
-	name := map[string]any{"formatted": u.Name}
+	m := map[string]any{
+		"schemas":  []any{SchemaUser},
+		"id":       u.ID,
+		"userName": p.UserName,
+		"active":   !u.Inactive,
+		"emails":   []any{map[string]any{"value": u.Email, "type": "work", "primary": true}},
+		"meta":     meta("User", u.ID, u.CreatedAt, u.UpdatedAt, u.Version),
+	}
+	if p.DisplayName != "" {
+		m["displayName"] = p.DisplayName
+	}
+	name := map[string]any{}
+	if p.Formatted != "" {
+		name["formatted"] = p.Formatted
+	}
 	if p.GivenName != "" {
 		name["givenName"] = p.GivenName
 	}
 	if p.FamilyName != "" {
 		name["familyName"] = p.FamilyName
 	}
-	m["name"] = name
+	if len(name) > 0 {
+		m["name"] = name
+	}
 	if p.ExternalID != "" {
 		m["externalId"] = p.ExternalID
 	}
@@ -142,7 +152,7 @@ func (h *Handler) userInput(m map[string]any) (admin.ProvisionInput, error) {
 	if err != nil {
 		return in, err
 	}
-	in.Provisioned = notify.Provisioned{UserName: userName, ExternalID: ext}
+	in.Provisioned = notify.Provisioned{UserName: userName, ExternalID: ext, DisplayName: display}
 	var formatted string
 	if nv, _ := get(m, "name"); nv != nil {
 		nm, ok := nv.(map[string]any)
@@ -158,6 +168,7 @@ func (h *Handler) userInput(m map[string]any) (admin.ProvisionInput, error) {
 		if formatted, err = str(nm, "formatted"); err != nil {
 			return in, err
 		}
+		in.Provisioned.Formatted = formatted
 	}
 	in.Name = strings.TrimSpace(display)
 	if in.Name == "" {
