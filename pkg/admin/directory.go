@@ -67,31 +67,47 @@ func NewDirectory(cfg DirectoryConfig) *Directory {
 
 // All returns every user and every group, oldest first.
 func (s *Directory) All(ctx context.Context) ([]*notify.User, []*notify.Group, error) {
+	users, err := s.AllUsers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := s.AllGroups(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return users, groups, nil
+}
+
+// AllUsers returns every user, oldest first.
+func (s *Directory) AllUsers(ctx context.Context) ([]*notify.User, error) {
 	var users []*notify.User
 	for p := (store.Page{Limit: store.MaxLimit}); ; {
 		us, next, err := s.dir.ListUsers(ctx, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		users = append(users, us...)
 		if next == "" {
-			break
+			return users, nil
 		}
 		p.Cursor = next
 	}
+}
+
+// AllGroups returns every group, oldest first.
+func (s *Directory) AllGroups(ctx context.Context) ([]*notify.Group, error) {
 	var groups []*notify.Group
 	for p := (store.Page{Limit: store.MaxLimit}); ; {
 		gs, next, err := s.dir.ListGroups(ctx, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		groups = append(groups, gs...)
 		if next == "" {
-			break
+			return groups, nil
 		}
 		p.Cursor = next
 	}
-	return users, groups, nil
 }
 
 // Replace makes the directory exactly d, atomically: users and groups not

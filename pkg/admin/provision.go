@@ -3,16 +3,33 @@ package admin
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
 // modifyRetries bounds how often Modify* re-reads an entry another
-// writer changed meanwhile.
-const modifyRetries = 5
+// writer changed meanwhile (identity providers send changes to one group
+// in parallel).
+const modifyRetries = 20
+
+// backoff waits a little, more after each attempt i and at random, before
+// an entry that changed meanwhile is read again, so that parallel writers
+// spread out.
+func backoff(ctx context.Context, i int) error {
+	t := time.NewTimer(rand.N(time.Duration(i+1) * 2 * time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // ProvisionInput is a user as an identity provider sets it.
 type ProvisionInput struct {
@@ -33,7 +50,7 @@ func (in ProvisionInput) user() *notify.User {
 // userNameTaken fails with EConflict if another user than id has the
 // userName (case-insensitive).
 func (s *Directory) userNameTaken(ctx context.Context, id, userName string) error {
-	users, _, err := s.All(ctx)
+	users, err := s.AllUsers(ctx)
 	if err != nil {
 		return err
 	}
@@ -79,6 +96,9 @@ func (s *Directory) ModifyUser(ctx context.Context, id string, pre Precondition,
 		if pre != nil || !notify.IsCode(err, notify.EStale) || i == modifyRetries {
 			return u, err
 		}
+		if err := backoff(ctx, i); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -96,6 +116,9 @@ func (s *Directory) ModifyGroup(ctx context.Context, id string, pre Precondition
 		g, err := s.updateGroup(ctx, id, pre, change)
 		if pre != nil || !notify.IsCode(err, notify.EStale) || i == modifyRetries {
 			return g, err
+		}
+		if err := backoff(ctx, i); err != nil {
+			return nil, err
 		}
 	}
 }
@@ -166,6 +189,11 @@ func (s *Directory) remove(ctx context.Context, kind, id string, pre Preconditio
 		if !retry || s.rules == nil || i == modifyRetries {
 			return pruned, err
 		}
+		if len(refs) == 0 {
+			if err := backoff(ctx, i); err != nil {
+				return pruned, err
+			}
+		}
 		for _, rid := range refs {
 			r, err := s.pruneRule(ctx, rid, kind, id)
 			if err != nil {
@@ -210,6 +238,9 @@ func (s *Directory) pruneRule(ctx context.Context, rid, kind, id string) (*notif
 		nr.UpdatedAt = s.clock.stamp()
 		err = s.rules.UpdateRule(ctx, &nr)
 		if notify.IsCode(err, notify.EStale) && i < modifyRetries {
+			if err := backoff(ctx, i); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err != nil {

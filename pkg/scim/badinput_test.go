@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,5 +300,34 @@ func TestTooLong(t *testing.T) {
 	e.do("POST", "/scim/v2/Users", `{"userName":"ann@example.com","externalId":"`+long+`","emails":[{"value":"ann@example.com"}]}`).wantError(t, "long externalId", 400, "invalidValue")
 	if n := e.do("GET", "/scim/v2/Users", "").want(t, "list", 200).total(); n != 0 {
 		t.Errorf("%d users stored", n)
+	}
+}
+
+// Identity providers send member changes to one group in parallel: each
+// PATCH lands (a stale read is retried), none is lost.
+func TestConcurrentMemberAdds(t *testing.T) {
+	e := newEnv(t, boltStore(t), scim.Config{Burst: 1000})
+	const n = 8
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = e.do("POST", "/scim/v2/Users", fmt.Sprintf(`{"userName":"u%d@example.com","emails":[{"value":"u%d@example.com"}]}`, i, i)).want(t, "create", 201).str("id")
+	}
+	gid := e.do("POST", "/scim/v2/Groups", `{"displayName":"All"}`).want(t, "group", 201).str("id")
+	var wg sync.WaitGroup
+	status := make([]int, n)
+	for i, id := range ids {
+		wg.Go(func() {
+			status[i] = e.doWith("PATCH", "/scim/v2/Groups/"+gid,
+				`{`+patchOp+`,"Operations":[{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]}`, e.token, nil).status
+		})
+	}
+	wg.Wait()
+	for i, s := range status {
+		if s != 200 {
+			t.Errorf("PATCH %d: %d", i, s)
+		}
+	}
+	if g := e.group(gid); len(g.Members) != n {
+		t.Errorf("%d members after %d parallel adds: %v", len(g.Members), n, g.Members)
 	}
 }

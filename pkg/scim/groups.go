@@ -83,7 +83,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	_, groups, err := h.dir.All(r.Context())
+	groups, err := h.dir.AllGroups(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -16,7 +16,7 @@ func (h *Handler) groupRole(ctx context.Context, id string) (string, bool, error
 	if len(h.cfg.RoleGroups) == 0 {
 		return "", false, nil
 	}
-	_, groups, err := h.dir.All(ctx)
+	groups, err := h.dir.AllGroups(ctx)
 	if err != nil {
 		return "", false, err
 	}

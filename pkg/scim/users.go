@@ -233,7 +233,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	users, _, err := h.dir.All(r.Context())
+	users, err := h.dir.AllUsers(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
