@@ -305,8 +305,10 @@ func TestTooLong(t *testing.T) {
 
 // Identity providers send member changes to one group in parallel: each
 // PATCH lands (a stale read is retried), none is lost.
-func TestConcurrentMemberAdds(t *testing.T) {
-	e := newEnv(t, boltStore(t), scim.Config{Burst: 1000})
+func TestConcurrentMemberAdds(t *testing.T) { concurrentMemberAdds(t, boltStore(t)) }
+
+func concurrentMemberAdds(t *testing.T, st backend) {
+	e := newEnv(t, st, scim.Config{Burst: 1000})
 	const n = 8
 	ids := make([]string, n)
 	for i := range ids {

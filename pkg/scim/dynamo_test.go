@@ -44,3 +44,5 @@ func dynamoStore(t *testing.T) backend {
 func TestOktaDynamo(t *testing.T) { oktaSequence(t, newEnv(t, dynamoStore(t), scim.Config{})) }
 
 func TestEntraIDDynamo(t *testing.T) { entraSequence(t, newEnv(t, dynamoStore(t), scim.Config{})) }
+
+func TestConcurrentMemberAddsDynamo(t *testing.T) { concurrentMemberAdds(t, dynamoStore(t)) }
