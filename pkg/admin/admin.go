@@ -6,6 +6,12 @@
 // these services and their results back; none of them reaches a store for
 // these use cases itself.
 //
+// The directory service also holds the use cases of directory sync
+// (provision.go, scim.go): what an identity provider does through SCIM
+// (pkg/scim), the SCIM token, and the refusal of admin API directory writes
+// while the directory is synced. Every change is recorded in the audit
+// trail (audit.go), with the actor WithActor puts in the context.
+//
 // Services take their dependencies through a Config, take ctx first and
 // return *notify.Error values for expected outcomes. Every successful change
 // that can change which rules match, or whom they reach, calls the

@@ -12,6 +12,9 @@ import (
 type GroupInput struct {
 	ID, Name string
 	Members  []string
+	// ExternalID is an identity provider's id for the group (SCIM); on
+	// an update through the admin API "" keeps the stored one.
+	ExternalID string
 }
 
 func (in GroupInput) group() *notify.Group {
@@ -19,7 +22,7 @@ func (in GroupInput) group() *notify.Group {
 	if members == nil {
 		members = []string{}
 	}
-	return &notify.Group{ID: in.ID, Name: in.Name, Members: members}
+	return &notify.Group{ID: in.ID, Name: in.Name, Members: members, ExternalID: in.ExternalID}
 }
 
 // ListGroups returns one page of groups, oldest first.
@@ -36,6 +39,13 @@ func (s *Directory) GetGroup(ctx context.Context, id string) (*notify.Group, err
 // is not valid or a member is not a user (members[i]); EConflict if its
 // id or name is taken.
 func (s *Directory) CreateGroup(ctx context.Context, in GroupInput) (*notify.Group, error) {
+	if err := s.checkWritable(ctx); err != nil {
+		return nil, err
+	}
+	return s.createGroup(ctx, in)
+}
+
+func (s *Directory) createGroup(ctx context.Context, in GroupInput) (*notify.Group, error) {
 	g := in.group()
 	if g.ID == "" {
 		g.ID = "grp_" + s.clock.ids()
@@ -48,6 +58,7 @@ func (s *Directory) CreateGroup(ctx context.Context, in GroupInput) (*notify.Gro
 	if err := s.dir.CreateGroup(ctx, g); err != nil {
 		return nil, err
 	}
+	s.audit.record(ctx, "group.create", "group", g.ID, g.Name, nil, g)
 	return g, nil
 }
 
@@ -55,11 +66,29 @@ func (s *Directory) CreateGroup(ctx context.Context, in GroupInput) (*notify.Gro
 // its stored version. A change of members changes whom the rules naming
 // the group reach.
 func (s *Directory) UpdateGroup(ctx context.Context, id string, in GroupInput, pre Precondition) (*notify.Group, error) {
+	if err := s.checkWritable(ctx); err != nil {
+		return nil, err
+	}
+	return s.updateGroup(ctx, id, pre, func(cur *notify.Group) (GroupInput, error) {
+		if in.ExternalID == "" {
+			in.ExternalID = cur.ExternalID
+		}
+		return in, nil
+	})
+}
+
+// updateGroup replaces group id with what change makes of the stored one,
+// if pre accepts its stored version.
+func (s *Directory) updateGroup(ctx context.Context, id string, pre Precondition, change func(cur *notify.Group) (GroupInput, error)) (*notify.Group, error) {
 	cur, err := s.dir.GetGroup(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := pre.check("group "+cur.ID, cur.Version); err != nil {
+		return nil, err
+	}
+	in, err := change(cur)
+	if err != nil {
 		return nil, err
 	}
 	g := in.group()
@@ -71,6 +100,7 @@ func (s *Directory) UpdateGroup(ctx context.Context, id string, in GroupInput, p
 		return nil, err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "group.update", "group", g.ID, g.Name, cur, g)
 	return g, nil
 }
 
@@ -78,12 +108,15 @@ func (s *Directory) UpdateGroup(ctx context.Context, id string, in GroupInput, p
 // stored version. EInUse (Refs: the rules) while a rule names the group:
 // the store decides that atomically with the removal.
 func (s *Directory) DeleteGroup(ctx context.Context, id string, pre Precondition) error {
+	if err := s.checkWritable(ctx); err != nil {
+		return err
+	}
+	cur, err := s.dir.GetGroup(ctx, id)
+	if err != nil {
+		return err
+	}
 	var version int64
 	if pre != nil {
-		cur, err := s.dir.GetGroup(ctx, id)
-		if err != nil {
-			return err
-		}
 		if _, err := pre("group "+cur.ID, cur.Version); err != nil {
 			return err
 		}
@@ -93,6 +126,7 @@ func (s *Directory) DeleteGroup(ctx context.Context, id string, pre Precondition
 		return err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "group.delete", "group", id, cur.Name, cur, nil)
 	return nil
 }
 

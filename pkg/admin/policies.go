@@ -85,6 +85,11 @@ func (s *Rules) PutPolicy(ctx context.Context, policyID string, in PolicyInput, 
 		return nil, false, err
 	}
 	announce(s.changed)
+	if cur == nil {
+		s.audit.record(ctx, "rule.create", "rule", r.ID, r.Name, nil, r)
+	} else {
+		s.audit.record(ctx, "rule.update", "rule", r.ID, r.Name, cur, r)
+	}
 	return r, cur == nil, nil
 }
 
@@ -104,6 +109,7 @@ func (s *Rules) DeletePolicy(ctx context.Context, policyID string, pre Precondit
 		return err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "rule.delete", "rule", id, cur.Name, cur, nil)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"log/slog"
 	"sort"
 	"time"
 
@@ -29,6 +30,10 @@ type RulesConfig struct {
 	// OnRulesChanged, if set, is called after every successful rule or
 	// policy-rule change.
 	OnRulesChanged func()
+	// Audit, if set, records every change, with the rule before and after.
+	Audit store.Audit
+	// Logger receives audit failures. Default: slog.Default().
+	Logger *slog.Logger
 }
 
 // Rules is the rule service: user rules (managed through /v1/rules) and
@@ -39,6 +44,7 @@ type Rules struct {
 	webhooks store.Webhooks
 	clock    clock
 	changed  func()
+	audit    auditor
 }
 
 // NewRules returns the rule service. It panics if a required field of cfg
@@ -47,7 +53,9 @@ func NewRules(cfg RulesConfig) *Rules {
 	if cfg.Rules == nil || cfg.Directory == nil {
 		panic("admin.NewRules: Config.Rules or Config.Directory is nil")
 	}
-	return &Rules{rules: cfg.Rules, dir: cfg.Directory, webhooks: cfg.Webhooks, clock: newClock(cfg.Now, cfg.IDs), changed: cfg.OnRulesChanged}
+	c := newClock(cfg.Now, cfg.IDs)
+	return &Rules{rules: cfg.Rules, dir: cfg.Directory, webhooks: cfg.Webhooks, clock: c, changed: cfg.OnRulesChanged,
+		audit: newAuditor(cfg.Audit, c, cfg.Logger)}
 }
 
 // RuleInput is what a client sets on a user rule. Enabled nil means true
@@ -94,6 +102,7 @@ func (s *Rules) Create(ctx context.Context, in RuleInput) (*notify.Rule, error) 
 		return nil, err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "rule.create", "rule", r.ID, r.Name, nil, r)
 	return r, nil
 }
 
@@ -133,6 +142,7 @@ func (s *Rules) Update(ctx context.Context, id string, in RuleInput, pre Precond
 		return nil, err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "rule.update", "rule", r.ID, r.Name, cur, r)
 	return r, nil
 }
 
@@ -154,6 +164,7 @@ func (s *Rules) Delete(ctx context.Context, id string, pre Precondition) error {
 		return err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "rule.delete", "rule", cur.ID, cur.Name, cur, nil)
 	return nil
 }
 

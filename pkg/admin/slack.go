@@ -51,6 +51,9 @@ type SlackConfig struct {
 	// Logger receives failures to delete secrets no longer used. Default:
 	// slog.Default().
 	Logger *slog.Logger
+	// Audit, if set, records every connect, update and disconnect (names
+	// only: URLs and settings can hold credentials).
+	Audit store.Audit
 }
 
 // Slack is the Slack integration service: the one connected workspace,
@@ -62,6 +65,7 @@ type Slack struct {
 	client  SlackClient
 	now     func() time.Time
 	log     *slog.Logger
+	audit   auditor
 }
 
 // NewSlack returns the Slack integration service. It panics if a required
@@ -74,7 +78,8 @@ func NewSlack(cfg SlackConfig) *Slack {
 	if now == nil {
 		now = time.Now
 	}
-	return &Slack{store: cfg.Integrations, secrets: cfg.Secrets, client: cfg.Client, now: now, log: orDefault(cfg.Logger)}
+	return &Slack{store: cfg.Integrations, secrets: cfg.Secrets, client: cfg.Client, now: now, log: orDefault(cfg.Logger),
+		audit: newAuditor(cfg.Audit, clock{now: now}, cfg.Logger)}
 }
 
 func slackSecretName(v int64) string { return "slack/bot-token/v" + strconv.FormatInt(v, 10) }
@@ -115,6 +120,7 @@ func (s *Slack) Connect(ctx context.Context, token string) (sl *notify.Slack, re
 	if cur != nil && cur.TokenRef != sl.TokenRef {
 		dropSecret(ctx, s.secrets, s.log, cur.TokenRef)
 	}
+	s.audit.record(ctx, "slack.connect", "slack", sl.TeamID, sl.Team, nil, nil)
 	return sl, cur != nil, nil
 }
 
@@ -128,6 +134,7 @@ func (s *Slack) Disconnect(ctx context.Context) error {
 	if err := s.store.DeleteSlack(ctx); err != nil {
 		return err
 	}
+	s.audit.record(ctx, "slack.disconnect", "slack", cur.TeamID, cur.Team, nil, nil)
 	dropSecret(ctx, s.secrets, s.log, cur.TokenRef)
 	return nil
 }

@@ -43,6 +43,9 @@ type SMTPConfig struct {
 	// Logger receives failures to delete secrets no longer used. Default:
 	// slog.Default().
 	Logger *slog.Logger
+	// Audit, if set, records every connect, update and disconnect (names
+	// only: URLs and settings can hold credentials).
+	Audit store.Audit
 }
 
 // SMTP is the SMTP integration service: servers connected, tested and
@@ -55,6 +58,7 @@ type SMTP struct {
 	tester  SMTPTester
 	clock   clock
 	log     *slog.Logger
+	audit   auditor
 }
 
 // NewSMTP returns the SMTP integration service. It panics if a required
@@ -63,8 +67,9 @@ func NewSMTP(cfg SMTPConfig) *SMTP {
 	if cfg.Integrations == nil || cfg.Secrets == nil || cfg.Tester == nil {
 		panic("admin.NewSMTP: Config.Integrations, Secrets or Tester is nil")
 	}
+	c := newClock(cfg.Now, cfg.IDs)
 	return &SMTP{store: cfg.Integrations, secrets: cfg.Secrets, tester: cfg.Tester,
-		clock: newClock(cfg.Now, cfg.IDs), log: orDefault(cfg.Logger)}
+		clock: c, log: orDefault(cfg.Logger), audit: newAuditor(cfg.Audit, c, cfg.Logger)}
 }
 
 // smtpSecretName names the secret holding the password of server id at
@@ -141,6 +146,7 @@ func (s *SMTP) Connect(ctx context.Context, srv notify.SMTP, password string) (*
 		dropSecret(ctx, s.secrets, s.log, srv.PasswordRef)
 		return nil, err
 	}
+	s.audit.record(ctx, "smtp.connect", "smtp", srv.ID, srv.Nickname, nil, nil)
 	return &srv, nil
 }
 
@@ -184,6 +190,7 @@ func (s *SMTP) Update(ctx context.Context, id string, in notify.SMTP, password s
 	if cur.PasswordRef != srv.PasswordRef {
 		dropSecret(ctx, s.secrets, s.log, cur.PasswordRef)
 	}
+	s.audit.record(ctx, "smtp.update", "smtp", srv.ID, srv.Nickname, nil, nil)
 	return &srv, nil
 }
 
@@ -200,6 +207,7 @@ func (s *SMTP) Disconnect(ctx context.Context, id string, pre Precondition) erro
 	if err := s.store.DeleteSMTP(ctx, cur.ID); err != nil {
 		return err
 	}
+	s.audit.record(ctx, "smtp.disconnect", "smtp", cur.ID, cur.Nickname, nil, nil)
 	dropSecret(ctx, s.secrets, s.log, cur.PasswordRef)
 	return nil
 }

@@ -34,7 +34,14 @@ func (s *Directory) GetUser(ctx context.Context, id string) (*notify.User, error
 // CreateUser validates and stores a new user (version 1). EInvalid if it
 // is not valid; EConflict if its id or email is taken.
 func (s *Directory) CreateUser(ctx context.Context, in UserInput) (*notify.User, error) {
-	u := in.user()
+	if err := s.checkWritable(ctx); err != nil {
+		return nil, err
+	}
+	return s.createUser(ctx, in.user())
+}
+
+// createUser assigns u an id if it has none, stamps and stores it.
+func (s *Directory) createUser(ctx context.Context, u *notify.User) (*notify.User, error) {
 	if u.ID == "" {
 		u.ID = "usr_" + s.clock.ids()
 	}
@@ -46,12 +53,27 @@ func (s *Directory) CreateUser(ctx context.Context, in UserInput) (*notify.User,
 	if err := s.dir.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
+	s.audit.record(ctx, "user.create", "user", u.ID, u.Email, nil, u)
 	return u, nil
 }
 
 // UpdateUser replaces user id with in (in.ID is ignored), if pre accepts
-// its stored version.
+// its stored version. What an identity provider set (Provisioned, Inactive)
+// is kept.
 func (s *Directory) UpdateUser(ctx context.Context, id string, in UserInput, pre Precondition) (*notify.User, error) {
+	if err := s.checkWritable(ctx); err != nil {
+		return nil, err
+	}
+	return s.updateUser(ctx, id, pre, func(cur *notify.User) (*notify.User, error) {
+		u := in.user()
+		u.Inactive, u.Provisioned = cur.Inactive, cur.Provisioned
+		return u, nil
+	})
+}
+
+// updateUser replaces user id with what change makes of the stored user,
+// if pre accepts its stored version.
+func (s *Directory) updateUser(ctx context.Context, id string, pre Precondition, change func(cur *notify.User) (*notify.User, error)) (*notify.User, error) {
 	cur, err := s.dir.GetUser(ctx, id)
 	if err != nil {
 		return nil, err
@@ -59,7 +81,10 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, in UserInput, pre
 	if _, err := pre.check("user "+cur.ID, cur.Version); err != nil {
 		return nil, err
 	}
-	u := in.user()
+	u, err := change(cur)
+	if err != nil {
+		return nil, err
+	}
 	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = cur.ID, cur.Version+1, cur.CreatedAt, s.clock.stamp()
 	if err := u.Validate(); err != nil {
 		return nil, err
@@ -68,6 +93,7 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, in UserInput, pre
 		return nil, err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "user.update", "user", u.ID, u.Email, cur, u)
 	return u, nil
 }
 
@@ -76,12 +102,15 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, in UserInput, pre
 // rules) while a rule names the user: the store decides that atomically
 // with the removal.
 func (s *Directory) DeleteUser(ctx context.Context, id string, pre Precondition) error {
+	if err := s.checkWritable(ctx); err != nil {
+		return err
+	}
+	cur, err := s.dir.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
 	var version int64
 	if pre != nil {
-		cur, err := s.dir.GetUser(ctx, id)
-		if err != nil {
-			return err
-		}
 		if _, err := pre("user "+cur.ID, cur.Version); err != nil {
 			return err
 		}
@@ -91,5 +120,6 @@ func (s *Directory) DeleteUser(ctx context.Context, id string, pre Precondition)
 		return err
 	}
 	announce(s.changed)
+	s.audit.record(ctx, "user.delete", "user", id, cur.Email, cur, nil)
 	return nil
 }

@@ -44,6 +44,9 @@ type WebhooksConfig struct {
 	// Logger receives failures to delete secrets no longer used. Default:
 	// slog.Default().
 	Logger *slog.Logger
+	// Audit, if set, records every connect, update and disconnect (names
+	// only: URLs and settings can hold credentials).
+	Audit store.Audit
 }
 
 // Webhooks is the webhook integration service: endpoints connected,
@@ -56,6 +59,7 @@ type Webhooks struct {
 	client  WebhookClient
 	clock   clock
 	log     *slog.Logger
+	audit   auditor
 }
 
 // NewWebhooks returns the webhook integration service. It panics if a
@@ -64,8 +68,9 @@ func NewWebhooks(cfg WebhooksConfig) *Webhooks {
 	if cfg.Webhooks == nil || cfg.Rules == nil || cfg.Secrets == nil || cfg.Client == nil {
 		panic("admin.NewWebhooks: Config.Webhooks, Rules, Secrets or Client is nil")
 	}
+	c := newClock(cfg.Now, cfg.IDs)
 	return &Webhooks{store: cfg.Webhooks, rules: cfg.Rules, secrets: cfg.Secrets, client: cfg.Client,
-		clock: newClock(cfg.Now, cfg.IDs), log: orDefault(cfg.Logger)}
+		clock: c, log: orDefault(cfg.Logger), audit: newAuditor(cfg.Audit, c, cfg.Logger)}
 }
 
 // WebhookInput is what a client sets on a webhook. An empty Secret on
@@ -179,6 +184,7 @@ func (s *Webhooks) Connect(ctx context.Context, in WebhookInput) (*notify.Webhoo
 		dropSecret(ctx, s.secrets, s.log, ref)
 		return nil, "", err
 	}
+	s.audit.record(ctx, "webhook.connect", "webhook", w.ID, w.Name, nil, nil)
 	return w, sec.Signing, nil
 }
 
@@ -229,6 +235,7 @@ func (s *Webhooks) Update(ctx context.Context, id string, in WebhookInput, pre P
 	if w.SecretRef != cur.SecretRef {
 		dropSecret(ctx, s.secrets, s.log, cur.SecretRef)
 	}
+	s.audit.record(ctx, "webhook.update", "webhook", w.ID, w.Name, nil, nil)
 	return w, nil
 }
 
@@ -265,6 +272,7 @@ func (s *Webhooks) Disconnect(ctx context.Context, id string, pre Precondition) 
 	if err := s.store.DeleteWebhook(ctx, id, pin); err != nil {
 		return err
 	}
+	s.audit.record(ctx, "webhook.disconnect", "webhook", cur.ID, cur.Name, nil, nil)
 	dropSecret(ctx, s.secrets, s.log, cur.SecretRef)
 	return nil
 }

@@ -12,7 +12,8 @@
 // It imports the domain (pkg/notify), pkg/admin, the store and queue
 // interfaces, the ingest functions and the plan type of pkg/dispatch, and
 // the SMTP and Slack packages, wired into the admin services as their
-// connection testers; never a store or queue implementation or an AWS SDK.
+// connection testers, and pkg/scim, which it mounts at /scim/v2 outside the
+// admin token; never a store or queue implementation or an AWS SDK.
 package api
 
 import (
@@ -34,6 +35,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/admin"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
+	"github.com/argoproj-labs/argo-notify/pkg/scim"
 	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
 	"github.com/argoproj-labs/argo-notify/pkg/send/webhook"
@@ -102,6 +104,15 @@ type Config struct {
 	// Webhooks configures the webhook integration routes' URL checks and
 	// test deliveries (local mode allows http:// to loopback).
 	Webhooks webhook.Options
+	// SCIM, if set, serves the SCIM 2.0 service provider at /scim/v2
+	// (pkg/scim; its Directory is set here), authenticated by its own
+	// token, which POST /v1/scim/token generates. Without it the
+	// directory is never synced.
+	SCIM *scim.Config
+	// DirectoryWritableWhileSynced lets the admin API change users and
+	// groups while an identity provider syncs the directory (default:
+	// those writes answer 409 directory_synced).
+	DirectoryWritableWhileSynced bool
 }
 
 // server holds the configured dependencies of the handlers.
@@ -175,6 +186,7 @@ func New(cfg Config) http.Handler {
 	s.registerSMTP(api)
 	s.registerSlack(api)
 	s.registerWebhooks(api)
+	s.registerAudit(api)
 	if s.producer != nil {
 		s.registerEvents(api)
 	}
@@ -192,6 +204,7 @@ func New(cfg Config) http.Handler {
 	s.openapi = append(doc, '\n')
 	s.mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("GET /healthz", serveHealth)
+	s.mountSCIM(cfg)
 	return s
 }
 

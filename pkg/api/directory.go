@@ -17,13 +17,21 @@ type User struct {
 	Name      string    `json:"name" doc:"Display name, 1-128 characters." example:"Alice Liddell"`
 	Email     string    `json:"email" doc:"Unique (case-insensitive) RFC 5322 addr-spec; notifications to the user go here." example:"alice@example.com"`
 	Role      string    `json:"role,omitzero" enum:"admin,developer,member,viewer" doc:"The user's role; member when omitted."`
+	Active    *bool     `json:"active,omitempty" readOnly:"true" doc:"False for a user the identity provider deactivated: rules still name it, but it is not notified."`
+	UserName  string    `json:"userName,omitzero" readOnly:"true" doc:"The login name an identity provider (SCIM) gave the user."`
+	External  string    `json:"externalId,omitzero" readOnly:"true" doc:"The identity provider's own id for the user (SCIM externalId)."`
 	Version   int64     `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
 	CreatedAt time.Time `json:"createdAt,omitzero" readOnly:"true"`
 	UpdatedAt time.Time `json:"updatedAt,omitzero" readOnly:"true"`
 }
 
 func userFrom(u *notify.User) User {
-	return User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	active := !u.Inactive
+	out := User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Active: &active, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	if p := u.Provisioned; p != nil {
+		out.UserName, out.External = p.UserName, p.ExternalID
+	}
+	return out
 }
 
 func (u User) input() admin.UserInput {

@@ -162,6 +162,9 @@ func (s *server) match(ctx context.Context, in *matchInput) (*matchOutput, error
 		for _, ref := range r.Rules {
 			mr.Rules = append(mr.Rules, RuleRef(ref))
 		}
+		if r.Skip != "" {
+			res.Notes = append(res.Notes, strconv.Quote(r.Recipient)+": "+r.Skip+"; the delivery would be recorded as skipped")
+		}
 		l, ok := lists[r.Channel]
 		if !ok {
 			res.Notes = append(res.Notes, "channel "+strconv.Quote(string(r.Channel))+" is not in this answer: recipient "+strconv.Quote(r.Recipient)+" left out")

@@ -42,7 +42,7 @@ type Problem struct {
 	Title  string         `json:"title" doc:"A short summary of the kind of problem." example:"Invalid request"`
 	Status int            `json:"status" doc:"The HTTP status code." example:"422"`
 	Detail string         `json:"detail,omitempty" doc:"What went wrong in this request." example:"recipients.users[1]: \"u-42\" is not a known user id"`
-	Code   string         `json:"code" doc:"A stable error code." enum:"invalid,malformed,not_found,conflict,read_only,in_use,version_mismatch,precondition_required,unauthorized,too_large,unsupported_media_type,not_acceptable,method_not_allowed,timeout,not_connected,unavailable,internal" example:"invalid"`
+	Code   string         `json:"code" doc:"A stable error code." enum:"invalid,malformed,not_found,conflict,read_only,in_use,version_mismatch,precondition_required,unauthorized,too_large,unsupported_media_type,not_acceptable,method_not_allowed,timeout,not_connected,directory_synced,unavailable,internal" example:"invalid"`
 	Errors []ProblemField `json:"errors,omitempty" doc:"The fields at fault, for validation errors."`
 	Refs   []string       `json:"refs,omitempty" doc:"Related resource ids, e.g. the rules that still name a user whose removal was refused."`
 
@@ -77,6 +77,7 @@ var codeStatus = map[string]int{
 	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	CodeTimeout:              http.StatusRequestTimeout,
 	CodeNotConnected:         http.StatusConflict,
+	notify.EDirectorySynced:  http.StatusConflict,
 	notify.EUnavailable:      http.StatusServiceUnavailable,
 	notify.EInternal:         http.StatusInternalServerError,
 }
@@ -97,6 +98,7 @@ var codeTitle = map[string]string{
 	CodeMethodNotAllowed:     "Method not allowed",
 	CodeTimeout:              "Request timeout",
 	CodeNotConnected:         "Not connected",
+	notify.EDirectorySynced:  "Directory synced",
 	notify.EUnavailable:      "Service unavailable",
 	notify.EInternal:         "Internal error",
 }

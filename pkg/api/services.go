@@ -16,22 +16,25 @@ import (
 func (s *server) buildServices(cfg Config) {
 	s.rules = admin.NewRules(admin.RulesConfig{
 		Rules: cfg.Store, Directory: cfg.Store, Webhooks: cfg.Store, Now: s.now, IDs: s.ids, OnRulesChanged: cfg.OnRulesChanged,
+		Audit: cfg.Store, Logger: s.log,
 	})
 	s.dir = admin.NewDirectory(admin.DirectoryConfig{
 		Directory: cfg.Store, Now: s.now, IDs: s.ids, OnRulesChanged: cfg.OnRulesChanged,
+		Rules: cfg.Store, Audit: cfg.Store, Credentials: cfg.Store, Logger: s.log,
+		WritableWhileSynced: cfg.DirectoryWritableWhileSynced || cfg.SCIM == nil,
 	})
 	s.smtp = admin.NewSMTP(admin.SMTPConfig{
 		Integrations: cfg.Store, Secrets: cfg.Store, Tester: smtpTester(cfg.SMTPOptions),
-		Now: s.now, IDs: s.ids, Logger: s.log,
+		Now: s.now, IDs: s.ids, Logger: s.log, Audit: cfg.Store,
 	})
 	s.slack = admin.NewSlack(admin.SlackConfig{
 		Integrations: cfg.Store, Secrets: cfg.Store,
 		Client: slackClient{url: cfg.SlackAPIURL, opts: cfg.SlackOptions},
-		Now:    s.now, Logger: s.log,
+		Now:    s.now, Logger: s.log, Audit: cfg.Store,
 	})
 	s.webhooks = admin.NewWebhooks(admin.WebhooksConfig{
 		Webhooks: cfg.Store, Rules: cfg.Store, Secrets: cfg.Store, Client: webhookClient{webhook.NewClient(cfg.Webhooks)},
-		Now: s.now, IDs: s.ids, Logger: s.log,
+		Now: s.now, IDs: s.ids, Logger: s.log, Audit: cfg.Store,
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -15,6 +16,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
+	"github.com/argoproj-labs/argo-notify/pkg/scim"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
@@ -26,9 +28,10 @@ import (
 // (pkg/console: its public assets and /console-config.json, on routes
 // without the authorizer).
 type API struct {
-	h       http.Handler // the API beside the console: ServeHTTP
+	h       http.Handler // the API beside SCIM and the console: ServeHTTP
 	api     http.Handler // the API alone: requests that came by an authorized route
 	console http.Handler // the console alone: requests that came by its public routes
+	scim    http.Handler // SCIM alone: requests that came by its route (its own token, no authorizer)
 }
 
 // NewAPI returns the api function's handler on the DynamoDB table and
@@ -63,6 +66,7 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 		// every route this function is integrated with.
 		Planner:     dispatch.New(dispatch.Config{Rules: db, Directory: db, Deliveries: db, Channels: route.New(route.Config{}), Now: opts.Now, Logger: opts.Logger}),
 		SlackAPIURL: cfg.SlackAPIURL,
+		SCIM:        &scim.Config{}, // /scim/v2: its route has no JWT authorizer; pkg/scim checks its own token
 	}
 	if cfg.QueueURL != "" && cfg.DLQURL != "" {
 		ac.DeadLetters = sqsqueue.NewDeadLetters(c.SQS, cfg.DLQURL, sqsqueue.NewProducer(c.SQS, cfg.QueueURL))
@@ -73,7 +77,7 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 		return nil, fmt.Errorf("api function: %w (%s, %s, %s, %s)", err, EnvOIDCIssuer, EnvOIDCClientID, EnvOIDCScopes, EnvOIDCLogoutURL)
 	}
 	ui, _ := console.HandlerWith(cfg.signIn()) // valid: BesideWith checked it
-	return &API{h: h, api: a, console: ui}, nil
+	return &API{h: scim.Beside(a, h), api: a, console: ui, scim: scimOnly(a)}, nil
 }
 
 // consoleRoutes are the route keys of the console's public routes.
@@ -84,6 +88,25 @@ var consoleRoutes = func() map[string]bool {
 	}
 	return m
 }()
+
+// scimRoute is the route key of the SCIM service provider's route: no JWT
+// authorizer, pkg/scim checks its own bearer token.
+var scimRoute = "ANY " + deploy.SCIMRoutePath
+
+// scimOnly serves, of the requests that came by the SCIM route, only those
+// whose cleaned path is under /scim/v2; anything else (an encoded slash or
+// dot segments aiming at /v1) is 404, so the unauthorized route never
+// reaches the admin API.
+func scimOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := path.Clean("/" + r.URL.Path)
+		if p != scim.BasePath && !strings.HasPrefix(p, scim.BasePath+"/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // signIn is the console's sign-in from the ARGO_NOTIFY_OIDC_* variables.
 func (cfg Config) signIn() console.SignIn {
@@ -97,8 +120,12 @@ func (cfg Config) signIn() console.SignIn {
 // (an encoded slash, /healthz…) reaches the API without the authorizer;
 // one that came by an authorized route is served by the API.
 func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if consoleRoutes[req.RouteKey] {
+	ctx = withActor(ctx, req)
+	switch {
+	case consoleRoutes[req.RouteKey]:
 		return proxy(ctx, a.console, req)
+	case req.RouteKey == scimRoute:
+		return proxy(ctx, a.scim, req)
 	}
 	return proxy(ctx, a.api, req)
 }

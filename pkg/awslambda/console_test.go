@@ -74,3 +74,26 @@ func route(t *testing.T, a *awslambda.API, routeKey, path string) events.APIGate
 	}
 	return resp
 }
+
+// TestSCIMRouteServesOnlySCIM: a request that came by the SCIM route (no
+// JWT authorizer) is served only when its cleaned path is under /scim/v2,
+// where SCIM checks its own token; any other path is 404, so that route
+// never reaches the admin API.
+func TestSCIMRouteServesOnlySCIM(t *testing.T) {
+	env := map[string]string{awslambda.EnvTable: "t"}
+	a, err := awslambda.NewAPI(awslambda.ConfigFromEnv(func(k string) string { return env[k] }), awslambda.Clients{}, awslambda.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "ANY /scim/v2/{proxy+}"
+	for _, p := range []string{"/v1/rules", "/scim/v2/../../v1/rules", "/scim/v2/..%2F..%2Fv1/rules", "/healthz", "/"} {
+		if resp := route(t, a, key, p); resp.StatusCode != 404 {
+			t.Errorf("%s by the SCIM route: %d %.200s, want 404", p, resp.StatusCode, resp.Body)
+		}
+	}
+	// Under /scim/v2, SCIM answers: without its token, 401 in SCIM's format.
+	resp := route(t, a, key, "/scim/v2/Users")
+	if resp.StatusCode != 401 || !strings.Contains(resp.Headers["Content-Type"], "scim+json") {
+		t.Errorf("/scim/v2/Users without a token: %d %s %.200s, want SCIM's 401", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+	}
+}

@@ -51,6 +51,12 @@ const (
 // by them with the console alone, never with the API, whatever their path.
 var ConsoleRoutePaths = []string{"/", "/{proxy+}"}
 
+// SCIMRoutePath is the HTTP API path of the SCIM 2.0 service provider's
+// route (any method, no JWT authorizer: pkg/scim checks its own bearer
+// token), integrated with the api function, which serves requests that came
+// by it with SCIM alone.
+const SCIMRoutePath = "/scim/v2/{proxy+}"
+
 // MaxReceiveCount is how many times a queued event is received before it is
 // parked as dead: the SQS redrive policy's maxReceiveCount, and the limit
 // the local queue and the dispatcher apply (queue.MaxReceives).

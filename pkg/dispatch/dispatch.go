@@ -192,6 +192,9 @@ type Recipient struct {
 	// Via says how the rules named it: "user:<id>", "group:<id>", or the
 	// channel's Via ("email", "slackChannel", "webhook").
 	Via []string `json:"via"`
+	// Skip, if set, is why the recipient is recorded skipped rather than
+	// sent to: only deactivated users reached it.
+	Skip string `json:"skip,omitempty"`
 }
 
 // Plan matches ev against the rules and resolves the recipients, sending
@@ -247,7 +250,7 @@ func (p *planner) add(r *notify.Rule) error {
 			p.note("rule %q names user %q, which does not exist: skipped", r.Name, id)
 			continue
 		}
-		p.reach(notify.ChannelEmail, u.Email, ref, "user:"+id)
+		p.reachUser(u, ref, "user:"+id)
 	}
 	for _, id := range r.Recipients.Groups {
 		g, err := p.dir.GetGroup(p.ctx, id)
@@ -267,7 +270,7 @@ func (p *planner) add(r *notify.Rule) error {
 				p.note("group %q lists user %q, which does not exist: skipped", g.Name, uid)
 				continue
 			}
-			p.reach(notify.ChannelEmail, u.Email, ref, "group:"+id)
+			p.reachUser(u, ref, "group:"+id)
 		}
 	}
 	for _, ch := range p.channels {
@@ -304,13 +307,35 @@ func (p *planner) note(format string, args ...any) {
 	}
 }
 
+// inactiveSkip is recorded on a delivery to a deactivated user.
+const inactiveSkip = "the user is deactivated in the directory"
+
+// reachUser reaches u by email; a deactivated user is planned as skipped,
+// unless something else reaches the same address.
+func (p *planner) reachUser(u *notify.User, ref send.RuleRef, via string) {
+	skip := ""
+	if !u.Notified() {
+		skip = inactiveSkip
+	}
+	p.reachOr(notify.ChannelEmail, u.Email, ref, via, skip)
+}
+
 func (p *planner) reach(ch notify.Channel, to string, ref send.RuleRef, via string) {
+	p.reachOr(ch, to, ref, via, "")
+}
+
+// reachOr adds a recipient; skip is why it is not sent to, kept only while
+// every way it is reached says so.
+func (p *planner) reachOr(ch notify.Channel, to string, ref send.RuleRef, via, skip string) {
 	key := notify.DeliveryID("", ch, to)
 	i, ok := p.at[key]
+	if ok && skip == "" {
+		p.plan.Recipients[i].Skip = ""
+	}
 	if !ok {
 		i = len(p.plan.Recipients)
 		p.at[key] = i
-		p.plan.Recipients = append(p.plan.Recipients, Recipient{Channel: ch, Recipient: to})
+		p.plan.Recipients = append(p.plan.Recipients, Recipient{Channel: ch, Recipient: to, Skip: skip})
 	}
 	rc := &p.plan.Recipients[i]
 	if !slices.ContainsFunc(rc.Rules, func(x send.RuleRef) bool { return x.ID == ref.ID }) {
@@ -533,7 +558,13 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 		return nil
 	}
 
-	sender, err := d.cfg.Router.Sender(ctx, r.Channel)
+	var sender send.Sender
+	var err error
+	if r.Skip != "" {
+		err = &send.Skip{Reason: r.Skip}
+	} else {
+		sender, err = d.cfg.Router.Sender(ctx, r.Channel)
+	}
 	if err != nil {
 		next := *cur
 		var skip *send.Skip

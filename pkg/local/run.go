@@ -18,6 +18,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/console"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
+	"github.com/argoproj-labs/argo-notify/pkg/scim"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
 
@@ -115,7 +116,8 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 	}()
 	env := Env{Config: cfg, DataDir: dataDir, Store: st, Queue: pipe.queue, Logger: log}
 
-	var handler http.Handler = console.Beside(api.New(pipe.apiConfig(cfg, st, log)))
+	apiHandler := api.New(pipe.apiConfig(cfg, st, log))
+	var handler http.Handler = scim.Beside(apiHandler, console.Beside(apiHandler)) // /scim/v2 is the API's, not the console's
 	if opts.Handler != nil {
 		handler = opts.Handler(env, handler)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/channel"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
+	"github.com/argoproj-labs/argo-notify/pkg/scim"
 	"github.com/argoproj-labs/argo-notify/pkg/send/console"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
@@ -124,6 +125,7 @@ func (p *pipeline) apiConfig(cfg Config, st *bolt.Store, log *slog.Logger) api.C
 		// matching: a rule takes effect for the next event accepted.
 		OnRulesChanged: p.dispatcher.InvalidateRules,
 		Webhooks:       webhookOptions(),
+		SCIM:           &scim.Config{}, // /scim/v2, for identity providers
 	}
 }
 

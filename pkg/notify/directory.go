@@ -19,19 +19,29 @@ const (
 // Roles lists the known roles.
 var Roles = []string{RoleAdmin, RoleDeveloper, RoleMember, RoleViewer}
 
+// MaxProvisioned bounds each field an identity provider sets on a user
+// (Provisioned).
+const MaxProvisioned = 256
+
 // MaxGroupMembers bounds a group's member list.
 const MaxGroupMembers = 1000
 
 // User is a platform user from the organization directory. Rules name users
 // by ID; notifications reach them at Email.
 type User struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Role  string `json:"role"`
+	// Inactive marks a user an identity provider deactivated: rules still
+	// name it and it is still listed, but it is not notified.
+	Inactive bool `json:"inactive,omitempty"`
+	// Provisioned holds what an identity provider keeps about the user
+	// (SCIM); nil for users created through the admin API.
+	Provisioned *Provisioned `json:"provisioned,omitempty"`
+	Version     int64        `json:"version"`
+	CreatedAt   time.Time    `json:"createdAt"`
+	UpdatedAt   time.Time    `json:"updatedAt"`
 }
 
 // Validate checks the user's fields. Unique ids and emails are checked by
@@ -46,19 +56,49 @@ func (u *User) Validate() error {
 		v.add("email", "%q is not a valid email address", u.Email)
 	}
 	if !slices.Contains(Roles, u.Role) {
-		v.add("role", "must be one of admin, member, viewer")
+		v.add("role", "must be one of admin, developer, member, viewer")
+	}
+	if p := u.Provisioned; p != nil {
+		if n := utf8.RuneCountInString(p.UserName); n == 0 || n > MaxProvisioned {
+			v.add("userName", "must be 1-%d characters", MaxProvisioned)
+		}
+		for _, f := range [...]struct{ name, val string }{{"externalId", p.ExternalID}, {"displayName", p.DisplayName},
+			{"name.formatted", p.Formatted}, {"name.givenName", p.GivenName}, {"name.familyName", p.FamilyName}} {
+			if utf8.RuneCountInString(f.val) > MaxProvisioned {
+				v.add(f.name, "must be at most %d characters", MaxProvisioned)
+			}
+		}
 	}
 	return v.err()
 }
 
+// Provisioned is what an identity provider keeps about a user beyond the
+// directory's own fields: its login name (SCIM userName, unique,
+// case-insensitive), its own id for the user (externalId) and the name as
+// it sent it (the user's Name is derived from them).
+type Provisioned struct {
+	UserName    string `json:"userName"`
+	ExternalID  string `json:"externalId,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	Formatted   string `json:"formatted,omitempty"`
+	GivenName   string `json:"givenName,omitempty"`
+	FamilyName  string `json:"familyName,omitempty"`
+}
+
+// Notified reports whether notifications to the user are sent: false for
+// a deactivated user.
+func (u *User) Notified() bool { return !u.Inactive }
+
 // Group is a named set of users from the organization directory.
 type Group struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Members   []string  `json:"members"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+	// ExternalID is an identity provider's own id for the group (SCIM).
+	ExternalID string    `json:"externalId,omitempty"`
+	Version    int64     `json:"version"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
 }
 
 // Validate checks the group's fields. Unique names and whether the members
@@ -126,3 +166,7 @@ func (d Directory) Check() error {
 	}
 	return nil
 }
+
+// EDirectorySynced is the error code of a directory write through the admin
+// API while an identity provider syncs the directory (HTTP 409).
+const EDirectorySynced = "directory_synced"

@@ -153,4 +153,6 @@ type Store interface {
 	Webhooks
 	Secrets
 	Deliveries
+	Audit
+	Credentials
 }

@@ -51,7 +51,10 @@ var lines = map[string][]string{
 	// channels' connection tests to them. No store or queue adapter.
 	"pkg/api": {std, "~/pkg/notify", "~/pkg/admin", "~/pkg/dispatch", "~/pkg/ingest", "~/pkg/queue", "~/pkg/send",
 		"~/pkg/send/slack", "~/pkg/send/smtp", "~/pkg/send/webhook", "~/pkg/store",
-		"github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
+		"~/pkg/scim", "github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
+	// The SCIM 2.0 service provider translates SCIM to the directory
+	// service; no store, no huma, no AWS SDK.
+	"pkg/scim": {std, "~/pkg/notify", "~/pkg/admin"},
 
 	// Adapters: the domain and the contract they implement, never each other.
 	"pkg/store/bolt":         {std, "~/pkg/notify", "~/pkg/store", "go.etcd.io/bbolt"},

@@ -62,6 +62,7 @@ var allBuckets = [][]byte{
 	bSMTP, bSMTPID, bSMTPName, bIntegrations, bSecrets,
 	bWebhooks, bWebhooksID, bWebhooksName,
 	bDeliveries, bDelivByTime, bDelivByEvent, bDelivByRule, bDelivByStatus,
+	bAudit, bCredentials,
 }
 
 // Open opens (creating if needed) the store file at path, with mode 0600 and

@@ -48,6 +48,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStore) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, newStore) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
+	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore) })
+	t.Run("ProvisionedUser", func(t *testing.T) { testProvisionedUser(t, newStore) })
 }
 
 // base is the time the suite's clock starts at.
