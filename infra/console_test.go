@@ -102,6 +102,12 @@ func TestConsoleRoutes(t *testing.T) {
 					if !strings.Contains(target, apiIntegration) {
 						t.Errorf("console route %q targets %s, want the api integration", key, target)
 					}
+				case key == "ANY /scim/v2/{proxy+}":
+					// SCIM checks its own token; the function serves this
+					// route with SCIM alone (pkg/awslambda: scimOnly).
+					if p["AuthorizerId"] != nil || !strings.Contains(target, apiIntegration) {
+						t.Errorf("SCIM route: target %s, authorizer %s", target, js(p["AuthorizerId"]))
+					}
 				case key == "POST /v1/events":
 					if !strings.Contains(target, ingestIntegration) || p["AuthorizerId"] != nil {
 						t.Errorf("ingest route: target %s, authorizer %s", target, js(p["AuthorizerId"]))
@@ -115,7 +121,7 @@ func TestConsoleRoutes(t *testing.T) {
 				}
 			}
 			sort.Strings(keys)
-			if want := []string{"ANY /v1", "ANY /v1/{proxy+}", "GET /", "GET /{proxy+}", "POST /v1/events"}; !slices.Equal(keys, want) {
+			if want := []string{"ANY /scim/v2/{proxy+}", "ANY /v1", "ANY /v1/{proxy+}", "GET /", "GET /{proxy+}", "POST /v1/events"}; !slices.Equal(keys, want) {
 				t.Errorf("routes = %v, want %v", keys, want)
 			}
 		})

@@ -82,7 +82,34 @@ func (b *builder) httpAPI() {
 			suppress(r, &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String(reasonConsoleRoutes)})
 		}
 	}
+	// SCIM: identity providers push users and groups with a bearer token of
+	// their own, which pkg/scim checks (in constant time, against a hash);
+	// no JWT authorizer. The function serves requests that came by this
+	// route with SCIM alone. Throttled apart from the stage's limits.
+	scimRoutes := ns.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String(deploy.SCIMRoutePath),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
+		Integration: apiIntegration,
+	})
+	for _, r := range *scimRoutes {
+		suppress(r, &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String(reasonSCIMRoute)})
+	}
+	cfnStage.SetRouteSettings(map[string]any{
+		"ANY " + deploy.SCIMRoutePath: map[string]any{"ThrottlingRateLimit": scimRateLimit, "ThrottlingBurstLimit": scimBurstLimit},
+	})
 }
+
+// The SCIM route's throttle: identity providers push in bursts at sign-up
+// of many users, then trickle.
+const (
+	scimRateLimit  = 20
+	scimBurstLimit = 50
+)
+
+// reasonSCIMRoute is why the SCIM route carries no authorizer.
+const reasonSCIMRoute = "ANY /scim/v2/{proxy+} is the SCIM 2.0 endpoint identity providers (Okta, Entra ID) call with " +
+	"a SCIM bearer token of their own, checked by the api function in constant time against a stored hash; the " +
+	"function serves requests that came by this route with SCIM alone, never the admin API."
 
 // reasonConsoleRoutes is why the console's routes carry no authorizer.
 const reasonConsoleRoutes = "GET / and GET /{proxy+} serve the admin console's static assets (embedded in the api " +

@@ -69,7 +69,7 @@ func TestResourceCounts(t *testing.T) {
 		{"AWS::Logs::LogGroup", 4, 4},
 		{"AWS::ApiGatewayV2::Api", 1, 1},
 		{"AWS::ApiGatewayV2::Stage", 1, 1},
-		{"AWS::ApiGatewayV2::Route", 5, 5},
+		{"AWS::ApiGatewayV2::Route", 6, 6},
 		{"AWS::Cognito::UserPoolDomain", 1, 0},
 		{"AWS::ApiGatewayV2::Authorizer", 1, 1},
 		{"AWS::ApiGatewayV2::DomainName", 1, 0},
@@ -307,6 +307,16 @@ func TestRoutes(t *testing.T) {
 				if key == "GET /" || key == "GET /{proxy+}" {
 					continue // the console's public routes: TestConsoleRoutes
 				}
+				if key == "ANY "+deploy.SCIMRoutePath {
+					// SCIM: its own bearer token, checked by the function; no JWT.
+					if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
+						t.Errorf("SCIM route %s has authorization %v: SCIM checks its own token", id, p["AuthorizationType"])
+					}
+					if !strings.Contains(target, apiIntegration) {
+						t.Errorf("SCIM route targets %s, want the api integration", target)
+					}
+					continue
+				}
 				if !strings.HasPrefix(key, "ANY /v1") {
 					t.Errorf("unexpected route %q", key)
 				}
@@ -318,7 +328,7 @@ func TestRoutes(t *testing.T) {
 				}
 			}
 			sort.Strings(keys)
-			if want := []string{"ANY /v1", "ANY /v1/{proxy+}", "GET /", "GET /{proxy+}", "POST /v1/events"}; !slices.Equal(keys, want) {
+			if want := []string{"ANY /scim/v2/{proxy+}", "ANY /v1", "ANY /v1/{proxy+}", "GET /", "GET /{proxy+}", "POST /v1/events"}; !slices.Equal(keys, want) {
 				t.Errorf("routes = %v, want %v", keys, want)
 			}
 		})
@@ -337,6 +347,9 @@ func TestStage(t *testing.T) {
 		full.tmpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
 			"StageName":            "$default",
 			"DefaultRouteSettings": map[string]any{"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
+			"RouteSettings": map[string]any{
+				"ANY /scim/v2/{proxy+}": map[string]any{"ThrottlingRateLimit": 20, "ThrottlingBurstLimit": 50},
+			},
 			"AccessLogSettings": map[string]any{
 				"DestinationArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_AnyValue(), "Arn"}},
 				"Format":         assertions.Match_StringLikeRegexp(jsii.String(`"requestId":"\$context.requestId"`)),
@@ -640,6 +653,7 @@ func TestNagSuppressionsHaveReasons(t *testing.T) {
 		"ApiRoleDefaultPolicy AwsSolutions-IAM5",
 		"DispatcherRoleDefaultPolicy AwsSolutions-IAM5",
 		"EventsDeadLetterQueue AwsSolutions-SQS3",
+		"HttpApiANYscimv2proxy AwsSolutions-APIG4",
 		"HttpApiGET AwsSolutions-APIG4",
 		"HttpApiGETproxy AwsSolutions-APIG4",
 		"HttpApiPOSTv1events AwsSolutions-APIG4",
