@@ -73,6 +73,11 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		Router:       router,
 		RuleCacheTTL: RuleCacheTTL,
 		SendingLease: cfg.SendingLease,
+		// This process holds the store's and the queue's file locks (a
+		// second process on the data directory fails to open them), so a
+		// delivery that was put in `sending` before now belongs to a
+		// process that died: it is resent at once, not after the lease.
+		ResumeBefore: time.Now(),
 		Logger:       log,
 	})
 	return &pipeline{queue: q, router: router, dispatcher: d, smtpOpts: smtpOpts}, nil

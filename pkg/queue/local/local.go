@@ -16,6 +16,7 @@ package local
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -76,8 +77,12 @@ var (
 )
 
 // Open opens (creating if needed) the queue in the file at path. Only one
-// process may have it open at a time; Open waits up to 5 seconds for
-// another to close it.
+// process may have it open at a time (bbolt holds an exclusive flock on the
+// file while it is open); Open waits up to 5 seconds for another to close
+// it, then fails. Since no other handler can hold a message then, Open
+// makes every message an earlier process had received and not finished
+// visible at once, instead of after the visibility timeout: what a killed
+// process was handling is resumed at start-up.
 func Open(path string, opts Options) (*Queue, error) {
 	if opts.Visibility <= 0 {
 		opts.Visibility = DefaultVisibility
@@ -111,13 +116,47 @@ func Open(path string, opts Options) (*Queue, error) {
 				return err
 			}
 		}
-		return nil
+		return resumeInFlight(tx, opts.Now())
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open queue %s: create buckets: %w", path, err)
 	}
 	return &Queue{db: db, opts: opts, log: lg, wake: make(chan struct{})}, nil
+}
+
+// resumeInFlight makes every message received by an earlier process and
+// not finished by it visible at now.
+func resumeInFlight(tx *bolt.Tx, now time.Time) error {
+	type entry struct {
+		seq []byte
+		rec *record
+	}
+	var found []entry
+	err := tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decode message %x: %w", k, err)
+		}
+		if rec.InFlight {
+			found = append(found, entry{append([]byte(nil), k...), &rec})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range found {
+		if err := tx.Bucket(bucketVisible).Delete(visKey(e.rec.VisibleAt, e.seq)); err != nil {
+			return err
+		}
+		e.rec.InFlight = false
+		e.rec.VisibleAt = min(e.rec.VisibleAt, now.UnixNano())
+		if err := putRecord(tx, e.seq, e.rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the file. Call it after every Run has returned.

@@ -45,7 +45,7 @@ func Test(ctx context.Context, cfg notify.SMTP, password, to string, opts ...Opt
 	}
 	msg, _, err := buildMessage(cfg, o, []string{to}, "argo-notify SMTP test",
 		"This is a test message from argo-notify.\n\nIf you can read it, argo-notify can send email through "+
-			cfg.Nickname+" ("+cfg.Host+").\n", "")
+			cfg.Nickname+" ("+cfg.Host+").\n", "", "")
 	if err != nil {
 		return failed(err)
 	}

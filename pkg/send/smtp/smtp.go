@@ -128,12 +128,13 @@ func (s *Sender) message(n *send.Notification) (*mail.Msg, string, error) {
 		return nil, "", send.Permanent(&Error{Step: StepSend, Err: errors.New("notification has no event")})
 	}
 	subject, text, html := send.RenderEmail(n)
-	return buildMessage(s.cfg, s.opts, n.To, subject, text, html)
+	return buildMessage(s.cfg, s.opts, n.To, subject, text, html, send.MessageID(n, send.DomainOf(s.cfg.AdminAddress)))
 }
 
 // buildMessage makes a multipart/alternative mail from cfg.AdminAddress to
-// to. A bad address is a permanent error.
-func buildMessage(cfg notify.SMTP, o options, to []string, subject, text, html string) (*mail.Msg, string, error) {
+// to, with Message-ID id (a fresh one if empty). A bad address is a
+// permanent error.
+func buildMessage(cfg notify.SMTP, o options, to []string, subject, text, html, id string) (*mail.Msg, string, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.FromFormat("Argo Notify", cfg.AdminAddress); err != nil {
 		return nil, "", send.Permanent(&Error{Step: StepSend, Connection: true,
@@ -152,7 +153,9 @@ func buildMessage(cfg notify.SMTP, o options, to []string, subject, text, html s
 	}
 	msg.Subject(subject)
 	msg.SetDateWithValue(o.now())
-	id := newMessageID(cfg.AdminAddress)
+	if id == "" {
+		id = newMessageID(cfg.AdminAddress)
+	}
 	msg.SetMessageIDWithValue(id)
 	msg.SetGenHeader(mail.HeaderXMailer, "argo-notify")
 	msg.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
