@@ -562,6 +562,9 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 			next.LastError = fmt.Sprintf(giveUpPrefix, next.Attempts) + serr.Error()
 		default:
 			next.Status = notify.DeliveryQueued
+			if outcomeUnknown(serr) {
+				next.Note = PossibleDuplicateNote // the retry may deliver it twice
+			}
 			return &retry{after: send.RetryAfter(serr), err: fmt.Errorf("delivery %s: %w", next.ID, serr)}
 		}
 		return nil
@@ -622,6 +625,18 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 	}
 	d.logOutcome(ctx, ev, r, &next, latency)
 	return rt, nil
+}
+
+// unknownOutcome is a send error that knows whether the provider may have
+// accepted the message before the failure (SMTP: the connection dropped
+// after the final dot, before the reply).
+type unknownOutcome interface{ OutcomeUnknown() bool }
+
+// outcomeUnknown reports whether err says the provider may have accepted
+// the message.
+func outcomeUnknown(err error) bool {
+	var u unknownOutcome
+	return errors.As(err, &u) && u.OutcomeUnknown()
 }
 
 // logOutcome writes the one line each delivery attempt's outcome gets: at

@@ -859,3 +859,31 @@ func BenchmarkDispatch(b *testing.B) {
 		})
 	}
 }
+
+// unknownErr is a transient send error after which the provider may have
+// accepted the message (SMTP: no reply after the final dot).
+type unknownErr struct{}
+
+func (unknownErr) Error() string        { return "no reply after the message was sent" }
+func (unknownErr) OutcomeUnknown() bool { return true }
+
+// TestUnknownOutcomeIsNoted: a retry after a send whose outcome is unknown
+// is recorded sent as a possible duplicate.
+func TestUnknownOutcomeIsNoted(t *testing.T) {
+	f := newFixture(t)
+	f.email.script["ext@partner.io"] = []error{send.Transient(unknownErr{}, 0)}
+	m := message(t, event("e1"), 1)
+	if err := f.d.Handle(ctx, m); err == nil {
+		t.Fatal("Handle = nil, want a retry")
+	}
+	m.ReceiveCount = 2
+	if err := f.d.Handle(ctx, m); err != nil {
+		t.Fatalf("second Handle: %v", err)
+	}
+	if d := f.delivery(t, "e1", notify.ChannelEmail, "ext@partner.io"); d.Status != notify.DeliverySent || d.Note != PossibleDuplicateNote {
+		t.Errorf("delivery = %s (%q), want sent noted %q", d.Status, d.Note, PossibleDuplicateNote)
+	}
+	if d := f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com"); d.Note != "" {
+		t.Errorf("ann's delivery noted %q, want no note", d.Note)
+	}
+}

@@ -48,12 +48,12 @@ type pipeline struct {
 // openPipeline opens the queue in dataDir and builds the router and the
 // dispatcher on st. Email goes to the connected SMTP server, else to
 // console (the start-up output). Close the queue after the consumer stops.
-func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writer, log *slog.Logger) (*pipeline, error) {
+func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writer, log *slog.Logger, writeFault func() error) (*pipeline, error) {
 	smtpOpts, err := smtpOptions(cfg.SMTPCAFile)
 	if err != nil {
 		return nil, err
 	}
-	q, err := qlocal.Open(filepath.Join(dataDir, QueueFile), qlocal.Options{Logger: log})
+	q, err := qlocal.Open(filepath.Join(dataDir, QueueFile), qlocal.Options{Logger: log, FailWrites: writeFault})
 	if err != nil {
 		return nil, err
 	}

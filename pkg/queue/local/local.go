@@ -57,6 +57,10 @@ type Options struct {
 	// Logger receives handler failures and dead-lettering (slog.Default
 	// if nil). Message bodies are never logged.
 	Logger *slog.Logger
+	// FailWrites, if set, is asked before every Send commits; an error it
+	// returns fails the Send as a disk-full or fsync error would, and
+	// nothing of it is written (fault tests).
+	FailWrites func() error
 }
 
 // Queue is a durable queue in one bbolt file. It implements queue.Producer
@@ -111,7 +115,7 @@ func Open(path string, opts Options) (*Queue, error) {
 	// (one fsync) through db.Batch; a short delay keeps a lone caller fast.
 	db.MaxBatchDelay = time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMessages, bucketVisible, bucketDead} {
+		for _, b := range [][]byte{bucketMessages, bucketVisible, bucketDead, bucketSeen, bucketSeenByTime} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -179,16 +183,11 @@ func (q *Queue) Send(ctx context.Context, msgs []queue.Message) error {
 		return fmt.Errorf("send %d messages: %w", len(msgs), err)
 	}
 	now := q.opts.Now()
-	for i := range msgs {
-		if msgs[i].ID == "" {
-			msgs[i].ID = ulid.Make().String()
-		}
-		if msgs[i].FirstSentAt.IsZero() {
-			msgs[i].FirstSentAt = now
-		}
-		msgs[i].ReceiveCount = 0
-	}
+	prepare(msgs, now)
 	err := q.db.Batch(func(tx *bolt.Tx) error {
+		if err := q.failing(); err != nil {
+			return err
+		}
 		for _, m := range msgs {
 			if err := putNew(tx, m, now); err != nil {
 				return err
@@ -201,6 +200,27 @@ func (q *Queue) Send(ctx context.Context, msgs []queue.Message) error {
 	}
 	q.signal()
 	return nil
+}
+
+// prepare fills in what Send sets on msgs.
+func prepare(msgs []queue.Message, now time.Time) {
+	for i := range msgs {
+		if msgs[i].ID == "" {
+			msgs[i].ID = ulid.Make().String()
+		}
+		if msgs[i].FirstSentAt.IsZero() {
+			msgs[i].FirstSentAt = now
+		}
+		msgs[i].ReceiveCount = 0
+	}
+}
+
+// failing returns the error Options.FailWrites injects, if any.
+func (q *Queue) failing() error {
+	if q.opts.FailWrites == nil {
+		return nil
+	}
+	return q.opts.FailWrites()
 }
 
 // signal wakes every consumer waiting for a message.

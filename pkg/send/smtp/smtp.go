@@ -182,6 +182,24 @@ type Error struct {
 // Error implements error.
 func (e *Error) Error() string { return "smtp " + e.Step + ": " + e.Err.Error() }
 
+// OutcomeUnknown reports whether the whole message was sent and the
+// connection failed before the server's final reply: the server may have
+// accepted it, and a retry may deliver it twice (with the same Message-ID).
+func (e *Error) OutcomeUnknown() bool {
+	var u *unknownOutcome
+	return errors.As(e.Err, &u)
+}
+
+// unknownOutcome marks a failure after the message's final dot, before the
+// server's reply.
+type unknownOutcome struct{ err error }
+
+func (u *unknownOutcome) Error() string {
+	return "no reply after the message was sent (the server may have accepted it): " + u.err.Error()
+}
+
+func (u *unknownOutcome) Unwrap() error { return u.err }
+
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -356,6 +374,13 @@ func (s *session) send(ctx context.Context, msg *mail.Msg) (string, error) {
 		return "", fail(ctx, StepSend, err)
 	}
 	if err := w.Close(); err != nil {
+		var tp *textproto.Error
+		if !errors.As(err, &tp) {
+			// The whole message went out and no final reply came back
+			// (the connection dropped or timed out): the server may have
+			// accepted it.
+			err = &unknownOutcome{err}
+		}
 		return "", fail(ctx, StepSend, err)
 	}
 	reply := ""
