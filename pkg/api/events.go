@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"reflect"
@@ -91,6 +92,10 @@ func intPtr(n int) *int { return &n }
 // before anything else is looked at (POST /v1/match).
 func limitEventBody(ctx huma.Context, next func(huma.Context)) {
 	r, w := humago.Unwrap(ctx)
+	if p := requireJSON(r); p != nil {
+		writeProblem(w, p)
+		return
+	}
 	body, p := readEventBody(r)
 	if p != nil {
 		writeProblem(w, p)
@@ -98,6 +103,21 @@ func limitEventBody(ctx huma.Context, next func(huma.Context)) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	next(ctx)
+}
+
+// requireJSON answers 415 to a body declared as anything but JSON
+// (application/json or a +json type), as huma does on every other write
+// route; a request without a Content-Type is read as JSON.
+func requireJSON(r *http.Request) *Problem {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return newProblem(CodeUnsupportedMediaType, "the body must be JSON: send Content-Type: application/json")
 }
 
 // readEventBody reads r's body, refusing one larger than
@@ -191,6 +211,9 @@ func (h *ingestHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, p := readEventBody(r)
+	if p == nil {
+		p = requireJSON(r)
+	}
 	if p == nil && len(body) == 0 {
 		p = newProblem(CodeMalformed, "request body is required")
 	}

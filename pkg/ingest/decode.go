@@ -66,6 +66,9 @@ func DecodeIndexed(body []byte, now time.Time, newID func(index int) string) ([]
 	if len(trimmed) == 0 {
 		return nil, notify.Invalid("body", "is empty; send a JSON event object or an array of them")
 	}
+	if k, dup := DuplicateKey(body); dup {
+		return nil, notify.Invalid("body", "is not valid JSON for argo-notify: the key %q appears twice in one object", clip(k, 64))
+	}
 	now = now.UTC().Truncate(time.Millisecond) // the one precision of every recorded time
 	if trimmed[0] == '{' {
 		ev, fields := decodeOne(body, "")
