@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"os"
 	"strconv"
@@ -263,7 +264,10 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 		return nil, fail(ctx, StepAuth, &configError{"refusing to send credentials without TLS (tls is \"none\"): choose starttls or tls"})
 	}
 
-	d := net.Dialer{Timeout: timeout}
+	// The address actually dialled is checked, after name resolution: a
+	// host name that resolves to a link-local or metadata address is
+	// refused like the address itself.
+	d := net.Dialer{Timeout: timeout, Control: refuseLinkLocal}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fail(ctx, StepDial, err)
@@ -290,7 +294,20 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 	}
 	c, err := gsmtp.NewClient(s.conn, cfg.Host)
 	if err != nil {
-		return failed(step, err)
+		// Whatever the peer sent instead of an SMTP greeting is not
+		// echoed: it may be another service's banner.
+		var tp *textproto.Error
+		if errors.As(err, &tp) {
+			return failed(step, fmt.Errorf("the server refused the connection (reply %d)", tp.Code))
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return failed(step, err)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return failed(step, err)
+		}
+		return failed(step, errors.New("the server did not answer with an SMTP greeting"))
 	}
 	s.c = c
 	if err := c.Hello(o.helo); err != nil {
@@ -298,12 +315,12 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 	}
 	switch cfg.TLS {
 	case notify.TLSImplicit:
-		record(Step{Name: StepTLS, OK: true, Detail: "implicit TLS, " + tlsVersion(s.conn) + "; server: " + c.HelloResponse()})
+		record(Step{Name: StepTLS, OK: true, Detail: "implicit TLS, " + tlsVersion(s.conn)})
 	case notify.TLSNone:
-		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr + "; server: " + c.HelloResponse()})
+		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr})
 		record(Step{Name: StepTLS, OK: true, Detail: "not used (tls is \"none\")"})
 	default:
-		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr + "; server: " + c.HelloResponse()})
+		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr})
 		deadline()
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			return failed(StepTLS, &configError{"the server does not offer STARTTLS (choose tls for port 465, or none for a server on a trusted network)"})
@@ -499,6 +516,31 @@ func permanent(err error) bool {
 		return true
 	}
 	return false
+}
+
+// errLinkLocal refuses an address no SMTP server of ours lives at, which
+// an administrator's SMTP test could otherwise probe: link-local (which
+// includes the cloud metadata service at 169.254.169.254) and
+// multicast addresses.
+var errLinkLocal = &configError{"refusing to connect to a link-local, cloud metadata or multicast address"}
+
+// refuseLinkLocal is a net.Dialer Control that refuses errLinkLocal's
+// addresses.
+func refuseLinkLocal(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() ||
+		ip == netip.MustParseAddr("fd00:ec2::254") {
+		return errLinkLocal
+	}
+	return nil
 }
 
 // newMessageID returns a unique Message-ID (without angle brackets) in the
