@@ -77,7 +77,7 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		// second process on the data directory fails to open them), so a
 		// delivery that was put in `sending` before now belongs to a
 		// process that died: it is resent at once, not after the lease.
-		ResumeBefore: time.Now(),
+		ResumeBefore: time.Now().UTC().Truncate(time.Millisecond), // the precision of recorded times
 		Logger:       log,
 	})
 	return &pipeline{queue: q, router: router, dispatcher: d, smtpOpts: smtpOpts}, nil

@@ -63,7 +63,7 @@ func TestTestPeerAnswers(t *testing.T) {
 		name, greeting, want string
 	}{
 		{name: "an HTTP server's banner", greeting: "HTTP/1.1 400 Bad Request\r\nServer: secret-banner/1.2\r\n\r\n", want: "SMTP greeting"},
-		{name: "a refusal with a banner", greeting: "554 secret-banner ESMTP go away\r\n", want: "refused the connection (reply 554)"},
+		{name: "a refusal with a banner", greeting: "554 secret-banner ESMTP go away\r\n", want: "554 the server refused the connection"},
 		{name: "a silent peer", want: "timeout"},
 	}
 	for _, tt := range tests {

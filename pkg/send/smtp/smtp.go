@@ -298,7 +298,8 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 		// echoed: it may be another service's banner.
 		var tp *textproto.Error
 		if errors.As(err, &tp) {
-			return failed(step, fmt.Errorf("the server refused the connection (reply %d)", tp.Code))
+			// The code says whether to retry or fall back; its text stays out.
+			return failed(step, &textproto.Error{Code: tp.Code, Msg: "the server refused the connection (its greeting is not shown)"})
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return failed(step, err)
