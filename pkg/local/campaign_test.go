@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -186,4 +187,34 @@ func TestFaultKillCampaign(t *testing.T) {
 	}
 	t.Logf("FIGURE kill campaign: %d kill -9 during %d events (%d messages expected, kills after %v arrived): lost %d, duplicates %d (every one recorded sent as a possible duplicate), resent %d ≤ %d kills × %d in flight; history: %d deliveries, all sent, equal to what the peers received",
 		kills, events, len(want), arrivedAt, lost, dups, len(resent), kills, inFlight, len(count))
+}
+
+// TestSecondProcessRefused: the built binary started on the data directory
+// of a running one exits with an error saying the store is locked, instead
+// of sharing the store and the queue; the first keeps serving. This is
+// what lets a restarted process resend at once what it finds in sending.
+func TestSecondProcessRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service binary")
+	}
+	s := newService(t)
+	s.startProcess(t)
+	cmd := exec.Command(buildBinary(t))
+	cmd.Env = append(os.Environ(), local.EnvAddr+"="+freeAddr(t), local.EnvData+"="+s.Data,
+		local.EnvAdminToken+"="+s.Token, local.EnvIngestSecret+"="+s.Secret)
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("the second process on the same data directory kept running")
+	}
+	if err == nil || !strings.Contains(string(out), "locked by another process") {
+		t.Errorf("second process: %v, output:\n%s\nwant a failure saying the store is locked", err, out)
+	}
+	s.must(t, http.MethodGet, "/v1/rules", nil, http.StatusOK, nil)
 }
