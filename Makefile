@@ -210,3 +210,12 @@ console-test: console-deps ## the console in headless Chromium against the local
 screenshots: console-deps ## regenerate docs/screenshots/*.png (the browser test's screens)
 	CHROME_PATH="$(FIND_CHROME)" ARGO_NOTIFY_CONSOLE_TEST=1 ARGO_NOTIFY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(CONSOLE_GO_TEST)
 ### END console section
+
+### BEGIN faults section (owned by the delivery-guarantee work: pkg/dispatch, pkg/queue, pkg/local fault tests)
+# make test runs the fault campaign at its default size (3 kill -9 during
+# 600 events, ~15 s); faults-heavy runs the heavy variants alone: 10 kill -9
+# during 3,000 events (~1 min on 2 cores). Each test prints a FIGURE line.
+.PHONY: faults-heavy
+faults-heavy: ## the fault campaign's heavy variants (10 kill -9 during 3,000 events); prints the FIGURE lines
+	set -o pipefail; ARGO_NOTIFY_FAULTS_HEAVY=1 $(GO) test -count=1 -timeout 20m -v -run '^TestFault' ./pkg/local/ | grep -E 'FIGURE|^(---|ok|FAIL|PASS)'
+### END faults section

@@ -261,6 +261,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.routingProblem(rw, r, h)
 		return
 	}
+	if p := duplicateKeys(r, pattern); p != nil {
+		writeProblem(rw, p)
+		return
+	}
 	s.mux.ServeHTTP(rw, r)
 }
 

@@ -21,6 +21,7 @@ func TestBadInput(t *testing.T) {
 	ev := eventJSON("web-7 failed", "")
 	oversize := "[" + strings.Repeat(eventJSON(strings.Repeat("t", 256), `,"message":"`+strings.Repeat("m", 16000)+`"`)+",", 20) + ev + "]"
 	batch101 := "[" + strings.Repeat(ev+",", 100) + ev + "]"
+	ctlEvent := `{"type":"JOB","severity":"INFO","title":"web\u001b[2J"}` // a JSON escape of ESC
 	smtpBody := func(extra string) string {
 		return `{"nickname":"relay","host":"smtp.example.com","adminAddress":"argo@example.com"` + extra + `}`
 	}
@@ -223,6 +224,28 @@ func TestBadInput(t *testing.T) {
 		{name: "smtp test without password", method: "POST", path: "/v1/integrations/smtp/test", body: smtpBody(`,"useAuth":true,"username":"u"`), status: 422, code: "invalid", field: "password"},
 		{name: "smtp test of an unknown server", method: "POST", path: "/v1/integrations/smtp/smtp_nope/test", status: 404, code: "not_found"},
 
+		// Input that should never have been accepted (issue 10, item 3).
+		{name: "ingest control character in a title", method: "POST", path: "/v1/events", body: ctlEvent, headers: sign(ctlEvent), status: 422, code: "invalid", field: "title"},
+		{name: "ingest bidi override in a message", method: "POST", path: "/v1/events", body: eventJSON("x", `,"message":"fine\u202etxt.exe"`), headers: sign(eventJSON("x", `,"message":"fine\u202etxt.exe"`)), status: 422, code: "invalid", field: "message"},
+		{name: "ingest C1 control in a label", method: "POST", path: "/v1/events", body: eventJSON("x", `,"labels":{"k":"a\u0085b"}`), headers: sign(eventJSON("x", `,"labels":{"k":"a\u0085b"}`)), status: 422, code: "invalid", field: "labels.k"},
+		{name: "ingest slash in an id", method: "POST", path: "/v1/events", body: eventJSON("x", `,"id":"a/b"`), headers: sign(eventJSON("x", `,"id":"a/b"`)), status: 422, code: "invalid", field: "id"},
+		{name: "ingest dot-dot in an id", method: "POST", path: "/v1/events", body: eventJSON("x", `,"id":"a..b"`), headers: sign(eventJSON("x", `,"id":"a..b"`)), status: 422, code: "invalid", field: "id"},
+		{name: "ingest duplicate key", method: "POST", path: "/v1/events", body: `{"type":"JOB","severity":"INFO","severity":"CRITICAL","title":"x"}`, headers: sign(`{"type":"JOB","severity":"INFO","severity":"CRITICAL","title":"x"}`), status: 400, code: "malformed"},
+		{name: "ingest duplicate key in a batch", method: "POST", path: "/v1/events", body: "[" + ev + `,{"type":"JOB","severity":"INFO","title":"x","labels":{"a":"1","a":"2"}}]`, headers: sign("[" + ev + `,{"type":"JOB","severity":"INFO","title":"x","labels":{"a":"1","a":"2"}}]`), status: 400, code: "malformed"},
+		{name: "ingest not JSON content type", method: "POST", path: "/v1/events", body: ev, headers: append(sign(ev), "Content-Type", "text/plain"), status: 415, code: "unsupported_media_type"},
+		{name: "match not JSON content type", method: "POST", path: "/v1/match", body: ev, headers: []string{"Content-Type", "application/x-www-form-urlencoded"}, status: 415, code: "unsupported_media_type"},
+		{name: "match control character", method: "POST", path: "/v1/match", body: ctlEvent, status: 422, code: "invalid", field: "title"},
+		{name: "rule name with a bidi override", method: "POST", path: "/v1/rules", body: ruleJSON("ops\u202e", `"users":["alice"]`), status: 422, code: "invalid", field: "name"},
+		{name: "rule name with a zero-width space", method: "POST", path: "/v1/rules", body: ruleJSON("ops\u200b", `"users":["alice"]`), status: 422, code: "invalid", field: "name"},
+		{name: "rule name with a control character", method: "POST", path: "/v1/rules", body: `{"name":"ops\u0000","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "name"},
+		{name: "rule duplicate key", method: "POST", path: "/v1/rules", body: `{"name":"x","name":"y","eventTypes":["JOB"],"severities":["INFO"],"recipients":{"users":["alice"]}}`, status: 400, code: "malformed"},
+		{name: "rule email domain literal", method: "POST", path: "/v1/rules", body: ruleJSON("x", `"emails":["root@[127.0.0.1]"]`), status: 422, code: "invalid", field: "recipients.emails[0]"},
+		{name: "policy name with a zero-width joiner", method: "PUT", path: "/v1/policies/p2/notification", body: `{"name":"nightly\u200d","onFailure":true,"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "name"},
+		{name: "policy blank name", method: "PUT", path: "/v1/policies/p2/notification", body: `{"policyName":" ","onFailure":true,"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "policyName"},
+		{name: "policy id with a slash", method: "PUT", path: "/v1/policies/a%2Fb/notification", body: `{"onFailure":true,"recipients":{"users":["alice"]}}`, status: 422, code: "invalid", field: "policyId"},
+		{name: "smtp nickname with a bidi isolate", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"relay\u2066","host":"smtp.example.com","adminAddress":"argo@example.com"}`, status: 422, code: "invalid", field: "nickname"},
+		{name: "smtp admin address domain literal", method: "POST", path: "/v1/integrations/smtp", body: `{"nickname":"relay","host":"smtp.example.com","adminAddress":"argo@[10.0.0.1]"}`, status: 422, code: "invalid", field: "adminAddress"},
+
 		// Slack.
 		{name: "slack token rejected", method: "POST", path: "/v1/integrations/slack", body: `{"token":"xoxb-revoked"}`, status: 422, code: "invalid", field: "token"},
 		{name: "slack empty token", method: "POST", path: "/v1/integrations/slack", body: `{"token":""}`, status: 422, code: "invalid", field: "token"},
@@ -355,4 +378,17 @@ func TestAuth(t *testing.T) {
 			t.Errorf("status %d, want 200 without a configured token; body %s", r.status, r.body)
 		}
 	})
+}
+
+// TestIfMatchStar: If-Match: * matches whatever version a resource is at
+// (RFC 9110), on every route that takes If-Match.
+func TestIfMatchStar(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	star := []string{"If-Match", "*"}
+	e.must(http.StatusOK, "PUT", "/v1/rules/rul_000001", ruleJSON("Prod failures", `"users":["alice"]`), star...)
+	e.must(http.StatusOK, "PUT", "/v1/rules/rul_000001", ruleJSON("Prod failures", `"users":["bob"]`), star...)
+	e.must(http.StatusOK, "PUT", "/v1/users/bob", `{"name":"Bob","email":"bob@example.com"}`, star...)
+	e.must(http.StatusOK, "PUT", "/v1/policies/nightly-etl/notification", `{"onFailure":true,"recipients":{"users":["alice"]}}`, star...)
+	e.must(http.StatusNoContent, "DELETE", "/v1/rules/rul_000001", "", star...)
 }

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -28,7 +30,11 @@ const signatureScheme = "argoSignature"
 
 // EventsAccepted is the answer to an accepted ingest request.
 type EventsAccepted struct {
-	IDs []string `json:"ids" doc:"The ids of the events, in the order sent; generated where the request gave none." example:"[\"evt_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
+	IDs []string `json:"ids" doc:"The ids of the events, in the order sent. Where the request gave none, derived from the signed request (its timestamp and body, and the event's index), so the same request sent again carries the same ids and notifies nobody twice." example:"[\"evt_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
+	// Duplicates and Conflicts are known where the queue remembers
+	// fingerprints (local mode); elsewhere they are left out.
+	Duplicates []string `json:"duplicates,omitempty" doc:"Ids already accepted with the same content: the dispatcher notifies nobody twice for them."`
+	Conflicts  []string `json:"conflicts,omitempty" doc:"Ids already accepted with different content: the id was reused for another event. Recipients the first event reached are not notified again; choose a new id for a new event."`
 }
 
 type eventsInput struct {
@@ -86,6 +92,10 @@ func intPtr(n int) *int { return &n }
 // before anything else is looked at (POST /v1/match).
 func limitEventBody(ctx huma.Context, next func(huma.Context)) {
 	r, w := humago.Unwrap(ctx)
+	if p := requireJSON(r); p != nil {
+		writeProblem(w, p)
+		return
+	}
 	body, p := readEventBody(r)
 	if p != nil {
 		writeProblem(w, p)
@@ -93,6 +103,21 @@ func limitEventBody(ctx huma.Context, next func(huma.Context)) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	next(ctx)
+}
+
+// requireJSON answers 415 to a body declared as anything but JSON
+// (application/json or a +json type), as huma does on every other write
+// route; a request without a Content-Type is read as JSON.
+func requireJSON(r *http.Request) *Problem {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return newProblem(CodeUnsupportedMediaType, "the body must be JSON: send Content-Type: application/json")
 }
 
 // readEventBody reads r's body, refusing one larger than
@@ -133,8 +158,10 @@ type IngestConfig struct {
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
-	// IDs returns a new unique, sortable id; an event sent without an id
-	// gets "evt_" + IDs(). Default: ulid.Make().String.
+	// IDs returns a new unique, sortable id, for an event sent without an
+	// id in a request whose signature has no timestamp (which verification
+	// refuses, so in practice never): such events get an id derived from
+	// the signed request. Default: ulid.Make().String.
 	IDs func() string
 }
 
@@ -146,6 +173,10 @@ type ingestHandler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	ids      func() string
+	// conflicts counts the event ids reused for a different event since
+	// start; each WARN line carries the running total (conflicts_total),
+	// which a log metric filter turns into a counter.
+	conflicts atomic.Int64
 }
 
 // NewIngest returns the handler of POST /v1/events: HMAC-signed events,
@@ -180,6 +211,9 @@ func (h *ingestHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, p := readEventBody(r)
+	if p == nil {
+		p = requireJSON(r)
+	}
 	if p == nil && len(body) == 0 {
 		p = newProblem(CodeMalformed, "request body is required")
 	}
@@ -187,18 +221,18 @@ func (h *ingestHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, p)
 		return
 	}
-	ids, err := h.ingest(r.Context(), r.Header.Get(ingest.SignatureHeader), body)
+	accepted, err := h.ingest(r.Context(), r.Header.Get(ingest.SignatureHeader), body)
 	if err != nil {
 		writeProblem(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
-	_ = json.NewEncoder(w).Encode(EventsAccepted{IDs: ids})
+	_ = json.NewEncoder(w).Encode(accepted)
 }
 
 // ingest verifies, decodes and queues the events of one request.
-func (h *ingestHandler) ingest(ctx context.Context, signature string, body []byte) ([]string, *Problem) {
+func (h *ingestHandler) ingest(ctx context.Context, signature string, body []byte) (*EventsAccepted, *Problem) {
 	secrets, err := h.secrets(ctx)
 	if err != nil {
 		h.log.ErrorContext(ctx, "read the ingest secrets", "err", err.Error())
@@ -214,26 +248,47 @@ func (h *ingestHandler) ingest(ctx context.Context, signature string, body []byt
 		}
 		return nil, p
 	}
-	evs, err := ingest.Decode(body, now, func() string { return "evt_" + h.ids() })
+	newID := func(int) string { return "evt_" + h.ids() }
+	if at, ok := ingest.SignedAt(signature); ok {
+		newID = func(i int) string { return ingest.DerivedID(at, body, i) }
+	}
+	evs, err := ingest.DecodeIndexed(body, now, newID)
 	if err != nil {
 		p, _ := problemFrom(decodeProblem(err))
 		return nil, p
 	}
 	msgs := make([]queue.Message, len(evs))
-	ids := make([]string, len(evs))
+	fps := make([]string, len(evs))
+	out := &EventsAccepted{IDs: make([]string, len(evs))}
 	for i := range evs {
 		m, err := queue.EncodeEvent(&evs[i])
 		if err != nil {
 			h.log.ErrorContext(ctx, "internal error", "op", "encode event", "err", err.Error())
 			return nil, newProblem(notify.EInternal, "an internal error occurred; it has been logged")
 		}
-		msgs[i], ids[i] = m, m.ID
+		msgs[i], out.IDs[i], fps[i] = m, m.ID, ingest.Fingerprint(&evs[i])
 	}
-	if err := h.producer.Send(ctx, msgs); err != nil {
+	var seen []queue.Seen
+	if l, ok := h.producer.(queue.Ledger); ok {
+		seen, err = l.SendSeen(ctx, msgs, fps)
+	} else {
+		err = h.producer.Send(ctx, msgs)
+	}
+	if err != nil {
 		h.log.ErrorContext(ctx, "queue events", "events", len(msgs), "err", err.Error())
 		return nil, unavailable("the events could not be queued; nothing was accepted, send the same body again")
 	}
-	return ids, nil
+	for i, s := range seen {
+		switch s {
+		case queue.SeenDuplicate:
+			out.Duplicates = append(out.Duplicates, out.IDs[i])
+		case queue.SeenConflict:
+			out.Conflicts = append(out.Conflicts, out.IDs[i])
+			h.log.WarnContext(ctx, "ingest: an event id was reused for a different event; its first recipients are not notified again",
+				"event_id", out.IDs[i], "conflicts_total", h.conflicts.Add(1))
+		}
+	}
+	return out, nil
 }
 
 // unavailable is a 503 problem asking the client to retry shortly.

@@ -36,18 +36,25 @@ func TestIngest(t *testing.T) {
 		secret  string
 		wantIDs []string
 	}{
-		{name: "one event, id generated", body: eventJSON("web-7 failed", ""), secret: ingestSecret, wantIDs: []string{"evt_000001"}},
+		{name: "one event, id derived from the request", body: eventJSON("web-7 failed", ""), secret: ingestSecret, wantIDs: []string{"derived:0"}},
 		{name: "one event with its id", body: eventJSON("web-7 failed", `,"id":"argo-42"`), secret: ingestSecret, wantIDs: []string{"argo-42"}},
 		{name: "a batch keeps the order", secret: ingestSecret,
 			body:    "[" + eventJSON("a", `,"id":"e-1"`) + "," + eventJSON("b", "") + "," + eventJSON("c", `,"id":"e-3"`) + "]",
-			wantIDs: []string{"e-1", "evt_000001", "e-3"}},
+			wantIDs: []string{"e-1", "derived:1", "e-3"}},
 		{name: "the same id twice is accepted", secret: ingestSecret,
 			body:    "[" + eventJSON("a", `,"id":"dup"`) + "," + eventJSON("a", `,"id":"dup"`) + "]",
 			wantIDs: []string{"dup", "dup"}},
-		{name: "signed with the secret being rotated out", body: eventJSON("x", ""), secret: oldIngestSecret, wantIDs: []string{"evt_000001"}},
+		{name: "signed with the secret being rotated out", body: eventJSON("x", ""), secret: oldIngestSecret, wantIDs: []string{"derived:0"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// "derived:<i>": the id derived from the signed request.
+			for i, id := range tc.wantIDs {
+				var n int
+				if _, err := fmt.Sscanf(id, "derived:%d", &n); err == nil {
+					tc.wantIDs[i] = ingest.DerivedID(clock.Unix(), []byte(tc.body), n)
+				}
+			}
 			e := newEnv(t)
 			r := e.do("POST", "/v1/events", tc.body, signed(tc.secret, tc.body, clock)...)
 			if r.status != http.StatusAccepted {

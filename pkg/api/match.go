@@ -26,7 +26,7 @@ type Planner interface {
 // Event is an Argo event as POST /v1/events and POST /v1/match take it.
 // Unknown fields are rejected.
 type Event struct {
-	ID         string            `json:"id,omitempty" maxLength:"128" pattern:"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$" doc:"Optional; generated (evt_<ulid>) when absent. The same id sent twice notifies once." example:"argo-7f3c2a"`
+	ID         string            `json:"id,omitempty" maxLength:"128" pattern:"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$" doc:"Optional; generated (evt_<ulid>) when absent. The same id sent twice notifies once." example:"argo-7f3c2a"`
 	Type       string            `json:"type" enum:"SYSTEM,CONFIGURATION,JOB,DEPLOYMENT,SPENDING" doc:"What the event is about."`
 	Severity   string            `json:"severity" enum:"CRITICAL,WARNING,INFO" doc:"How urgent it is."`
 	Title      string            `json:"title" minLength:"1" maxLength:"256" doc:"1-256 characters." example:"Deployment web-7 failed"`

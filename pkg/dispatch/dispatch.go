@@ -2,7 +2,7 @@
 // against the rules, resolves the recipients, and sends to each (event,
 // channel, recipient) at most once, recording every delivery.
 //
-// Exactly once, as far as it can be had: each delivery is claimed in the
+// At least once, with duplicates bounded: each delivery is claimed in the
 // store with a conditional write before anything is sent, moved to
 // `sending` (a versioned, conditional update only one attempt wins) right
 // before the provider is called, and to a final status after. A delivery
@@ -10,8 +10,10 @@
 // twice notifies once. A delivery found in `sending` belongs to an attempt
 // that may still be running (it is left alone for Config.SendingLease) or
 // that crashed between handing the message to the provider and recording
-// the outcome: it is then recorded as failed, never sent again — a crash
-// can cost a notification, never duplicate one. Transient failures go
+// the outcome: past the lease, or at once when it was taken before
+// Config.ResumeBefore (by a process that no longer runs), it is sent again
+// and recorded with PossibleDuplicateNote — a crash can duplicate the
+// notifications it had in flight, never lose one. Transient failures go
 // back to `queued` and the handler returns an error so the queue redelivers
 // the event; on the queue's last receive they are recorded as failed.
 //
@@ -46,10 +48,16 @@ const (
 
 // Texts recorded as LastError.
 const (
-	// InterruptedError is recorded on a delivery an attempt left in
-	// `sending`: the provider may or may not have accepted the message.
-	InterruptedError = "outcome unknown after an interrupted attempt; not resent to avoid a duplicate"
-	giveUpPrefix     = "gave up after %d attempts: "
+	// PossibleDuplicateNote is recorded on a delivery sent again after an
+	// attempt left it in `sending` (a crash between handing the message to
+	// the provider and recording the outcome): the recipient may have it
+	// twice. Email carries the same Message-ID and webhooks the same
+	// Idempotency-Key both times, so clients can fold the two.
+	PossibleDuplicateNote = "possible duplicate: resent after an interrupted attempt whose outcome is unknown"
+	// interruptedPrefix starts the LastError of a resent delivery that
+	// then failed: the interrupted attempt may have delivered it.
+	interruptedPrefix = "an earlier interrupted attempt may have delivered it; the resend failed: "
+	giveUpPrefix      = "gave up after %d attempts: "
 )
 
 // recordTimeout bounds recording an outcome after a send, which runs even
@@ -79,8 +87,15 @@ type Config struct {
 	// SendingLease is how long a delivery in `sending` is presumed to
 	// belong to an attempt still running (default 2 minutes; it must
 	// exceed the longest send). Past it, the attempt is taken to have
-	// crashed and the delivery is recorded as failed.
+	// crashed and the delivery is sent again, noted as a possible
+	// duplicate.
 	SendingLease time.Duration
+	// ResumeBefore, if set, says that an attempt which moved a delivery to
+	// `sending` before this instant no longer runs, whatever the lease:
+	// local mode sets it to the process's start, as one process owns the
+	// data directory, so what a killed process left in `sending` is
+	// resent at start-up instead of after the lease.
+	ResumeBefore time.Time
 	// Concurrency bounds the sends in flight for one event (default 8).
 	Concurrency int
 	// Now is the clock (time.Now if nil).
@@ -430,12 +445,18 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 // recipient no enabled rule reaches any more.
 const orphanNote = "no enabled rule reaches this recipient any more"
 
+// orphanInterruptedNote is recorded on a delivery an interrupted attempt
+// left in `sending` whose recipient no enabled rule reaches any more: it
+// is not sent again (the rules no longer ask for it); the interrupted
+// attempt may or may not have delivered it.
+const orphanInterruptedNote = "interrupted attempt, outcome unknown; not resent: no enabled rule reaches this recipient any more"
+
 // settleOrphans finishes the deliveries of ev that an earlier attempt left
 // unfinished (queued after a transient failure, or sending when it crashed)
 // and that plan no longer reaches, because a rule was disabled, changed or
 // deleted, or a user left a group, in between. Without this they would stay
-// unfinished for good. A queued one is recorded skipped; a sending one is
-// treated as in deliver. It returns a retry when one could not be settled
+// unfinished for good. A queued one is recorded skipped; a sending one
+// too once its lease is over (orphanInterruptedNote). It returns a retry when one could not be settled
 // yet (nil otherwise).
 func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *Plan, last bool) *retry {
 	reached := make(map[string]bool, len(plan.Recipients))
@@ -458,11 +479,11 @@ func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *
 			switch {
 			case cur.Status == notify.DeliveryQueued:
 				upd.Status, upd.Note = notify.DeliverySkipped, orphanNote
-			case now.Sub(cur.UpdatedAt) < d.cfg.SendingLease && !last:
-				out = &retry{after: d.cfg.SendingLease - now.Sub(cur.UpdatedAt), err: fmt.Errorf("delivery %s: another attempt is sending it", cur.ID)}
+			case d.leaseLeft(cur, now) > 0 && !last:
+				out = &retry{after: d.leaseLeft(cur, now), err: fmt.Errorf("delivery %s: another attempt is sending it", cur.ID)}
 				continue
 			default:
-				upd.Status, upd.LastError = notify.DeliveryFailed, InterruptedError
+				upd.Status, upd.Note = notify.DeliverySkipped, orphanInterruptedNote
 			}
 			// EStale: another attempt got there first and settles it.
 			if err := d.update(ctx, &upd, now); err != nil && !notify.IsCode(err, notify.EStale) {
@@ -499,16 +520,14 @@ func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient,
 		case cur.Status.Final():
 			return nil
 		case cur.Status == notify.DeliverySending:
-			age := now.Sub(cur.UpdatedAt)
-			if age < d.cfg.SendingLease && !last {
-				return &retry{after: d.cfg.SendingLease - age, err: fmt.Errorf("delivery %s: another attempt is sending it", id)}
+			if wait := d.leaseLeft(cur, now); wait > 0 && !last {
+				return &retry{after: wait, err: fmt.Errorf("delivery %s: another attempt is sending it", id)}
 			}
-			next := *cur
-			next.Status, next.LastError = notify.DeliveryFailed, InterruptedError
-			err = d.update(ctx, &next, now)
+			d.log.Warn("dispatch: delivery left in sending by an interrupted attempt; sending it again", "delivery_id", id, "attempt", cur.Attempts+1)
+			var rt *retry
+			rt, err = d.attempt(ctx, ev, r, cur, now, last)
 			if err == nil {
-				d.log.Warn("dispatch: delivery left in sending by an interrupted attempt; recorded as failed, not resent", "delivery", id)
-				return nil
+				return rt
 			}
 		default:
 			var rt *retry
@@ -539,12 +558,27 @@ func (d *Dispatcher) update(ctx context.Context, next *notify.Delivery, now time
 	return nil
 }
 
-// attempt sends a queued delivery cur. It returns EStale (as err) when
+// leaseLeft is how long the attempt that moved cur to `sending` is still
+// presumed to run: 0 once the lease is over or the attempt was taken
+// before Config.ResumeBefore.
+func (d *Dispatcher) leaseLeft(cur *notify.Delivery, now time.Time) time.Duration {
+	if !d.cfg.ResumeBefore.IsZero() && cur.UpdatedAt.Before(d.cfg.ResumeBefore) {
+		return 0
+	}
+	return max(0, d.cfg.SendingLease-now.Sub(cur.UpdatedAt))
+}
+
+// attempt sends a queued delivery cur, or one an interrupted attempt left
+// in `sending` (sent again, noted as a possible duplicate). It returns EStale (as err) when
 // another attempt changed the delivery before this one took it; otherwise
 // the retry to report (nil once the delivery is final).
 func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient, cur *notify.Delivery, now time.Time, last bool) (*retry, error) {
+	resend := cur.Status == notify.DeliverySending || cur.Note == PossibleDuplicateNote
 	giveUp := func(next *notify.Delivery, serr error) *retry {
 		next.LastError = serr.Error()
+		if resend {
+			next.LastError = interruptedPrefix + next.LastError
+		}
 		switch {
 		case send.IsPermanent(serr):
 			next.Status = notify.DeliveryFailed
@@ -553,6 +587,9 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 			next.LastError = fmt.Sprintf(giveUpPrefix, next.Attempts) + serr.Error()
 		default:
 			next.Status = notify.DeliveryQueued
+			if outcomeUnknown(serr) {
+				next.Note = PossibleDuplicateNote // the retry may deliver it twice
+			}
 			return &retry{after: send.RetryAfter(serr), err: fmt.Errorf("delivery %s: %w", next.ID, serr)}
 		}
 		return nil
@@ -585,6 +622,9 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 	taken := *cur
 	taken.Status = notify.DeliverySending
 	taken.Attempts++
+	if resend {
+		taken.Note = PossibleDuplicateNote
+	}
 	if err := d.update(ctx, &taken, now); err != nil {
 		return nil, err
 	}
@@ -601,18 +641,33 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 	if serr == nil {
 		next.Status = notify.DeliverySent
 		next.Provider, next.ProviderMessageID, next.Note = res.Provider, res.MessageID, res.Note
+		if resend {
+			next.Note = strings.TrimSuffix(PossibleDuplicateNote+"; "+res.Note, "; ")
+		}
 		next.SentAt = &done
 	} else {
 		rt = giveUp(&next, serr)
 	}
 	if err := d.record(rctx, &next, done); err != nil {
-		// The delivery stays in sending and is recorded as failed by a
-		// later attempt, never resent.
+		// The delivery stays in sending and is sent again by a later
+		// attempt after the lease, noted as a possible duplicate.
 		d.log.Error("dispatch: recording a delivery outcome failed", "delivery", next.ID, "status", next.Status, "providerMessageId", next.ProviderMessageID, "error", err)
 		return &retry{err: err}, nil
 	}
 	d.logOutcome(ctx, ev, r, &next, latency)
 	return rt, nil
+}
+
+// unknownOutcome is a send error that knows whether the provider may have
+// accepted the message before the failure (SMTP: the connection dropped
+// after the final dot, before the reply).
+type unknownOutcome interface{ OutcomeUnknown() bool }
+
+// outcomeUnknown reports whether err says the provider may have accepted
+// the message.
+func outcomeUnknown(err error) bool {
+	var u unknownOutcome
+	return errors.As(err, &u) && u.OutcomeUnknown()
 }
 
 // logOutcome writes the one line each delivery attempt's outcome gets: at
@@ -644,9 +699,10 @@ func (d *Dispatcher) logOutcome(ctx context.Context, ev *notify.Event, r Recipie
 	d.log.LogAttrs(ctx, level, "delivery", attrs...)
 }
 
-// record writes the outcome of this attempt. The attempt holding the
-// delivery in sending knows its true outcome, so when another attempt has
-// meanwhile recorded it as interrupted, the outcome is written over it.
+// record writes the outcome of this attempt. When another attempt has
+// meanwhile taken the delivery over (this one outlived the lease and was
+// presumed interrupted), the outcome is written over it unless the
+// delivery is already recorded sent: a send is never undone.
 func (d *Dispatcher) record(ctx context.Context, next *notify.Delivery, now time.Time) error {
 	for range 3 {
 		want := *next

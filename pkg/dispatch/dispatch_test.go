@@ -577,24 +577,33 @@ func TestSlackNotConnectedIsSkipped(t *testing.T) {
 	}
 }
 
-// TestInterruptedAttemptIsNotResent: a delivery left in sending (the
-// process died between handing the message to the provider and recording
-// the outcome) is recorded as failed, not sent again.
-func TestInterruptedAttemptIsNotResent(t *testing.T) {
+// TestInterruptedAttemptIsResent: a delivery left in sending (the process
+// died between handing the message to the provider and recording the
+// outcome) is sent again once its lease is over, or at once when it was
+// taken before ResumeBefore, and recorded sent as a possible duplicate.
+func TestInterruptedAttemptIsResent(t *testing.T) {
 	tests := []struct {
 		name     string
 		age      time.Duration
 		receives int
+		resume   bool // ResumeBefore set to now: taken by an earlier process
 		want     notify.DeliveryStatus
 		retry    bool
 	}{
-		{"older than the lease", DefaultSendingLease + time.Second, 2, notify.DeliveryFailed, false},
-		{"within the lease: maybe still sending", time.Second, 2, notify.DeliverySending, true},
-		{"within the lease on the last receive", time.Second, queue.MaxReceives, notify.DeliveryFailed, false},
+		{"older than the lease", DefaultSendingLease + time.Second, 2, false, notify.DeliverySent, false},
+		{"within the lease: maybe still sending", time.Second, 2, false, notify.DeliverySending, true},
+		{"within the lease on the last receive", time.Second, queue.MaxReceives, false, notify.DeliverySent, false},
+		{"within the lease, taken by an earlier process", time.Second, 2, true, notify.DeliverySent, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
+			clk := &clock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+			f := newFixture(t, func(c *Config) {
+				c.Now = clk.Now
+				if tt.resume {
+					c.ResumeBefore = clk.Now()
+				}
+			})
 			id := notify.DeliveryID("e1", notify.ChannelEmail, "ann@example.com")
 			then := f.clk.Now().Add(-tt.age)
 			d := &notify.Delivery{ID: id, EventID: "e1", Channel: notify.ChannelEmail, Recipient: "ann@example.com", RuleIDs: []string{"r1"},
@@ -611,22 +620,55 @@ func TestInterruptedAttemptIsNotResent(t *testing.T) {
 				t.Errorf("Handle = %v, want retry=%v", err, tt.retry)
 			}
 			got := f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com")
-			if got.Status != tt.want || got.Attempts != 1 {
-				t.Errorf("delivery = %s after %d attempts, want %s after 1", got.Status, got.Attempts, tt.want)
+			calls, _ := f.email.counts()
+			if tt.want == notify.DeliverySending {
+				if got.Status != tt.want || got.Attempts != 1 || calls["ann@example.com"] != 0 {
+					t.Errorf("delivery = %s after %d attempts, %d sends; want left sending after 1, no send", got.Status, got.Attempts, calls["ann@example.com"])
+				}
+				return
 			}
-			if tt.want == notify.DeliveryFailed && got.LastError != InterruptedError {
-				t.Errorf("LastError = %q, want %q", got.LastError, InterruptedError)
+			if got.Status != tt.want || got.Attempts != 2 || got.Note != PossibleDuplicateNote || got.ProviderMessageID == "" {
+				t.Errorf("delivery = %s after %d attempts (note %q, id %q), want %s after 2 noted %q", got.Status, got.Attempts, got.Note, got.ProviderMessageID, tt.want, PossibleDuplicateNote)
 			}
-			if calls, _ := f.email.counts(); calls["ann@example.com"] != 0 || calls["ext@partner.io"] != 1 {
-				t.Errorf("Send calls = %v: ann must not be sent again, the others once", calls)
+			if calls["ann@example.com"] != 1 || calls["ext@partner.io"] != 1 {
+				t.Errorf("Send calls = %v: ann must be sent again once, the others once", calls)
 			}
 		})
 	}
 }
 
-// TestSlowAttemptRecordsTheTruth: when another attempt records
-// a long send as interrupted, the attempt that made the send writes the
-// true outcome over it.
+// TestResentThenFailedSaysSo: a resend that fails permanently is recorded
+// failed with a LastError that says the interrupted attempt may have
+// delivered it; a transient failure keeps the duplicate note for the retry.
+func TestResentThenFailedSaysSo(t *testing.T) {
+	f := newFixture(t)
+	f.email.script["ann@example.com"] = []error{send.Transient(errors.New("421 busy"), 0), send.Permanent(errors.New("550 gone"))}
+	id := notify.DeliveryID("e1", notify.ChannelEmail, "ann@example.com")
+	then := f.clk.Now().Add(-DefaultSendingLease - time.Second)
+	d := &notify.Delivery{ID: id, EventID: "e1", Channel: notify.ChannelEmail, Recipient: "ann@example.com", RuleIDs: []string{"r1"},
+		Status: notify.DeliverySending, Attempts: 1, Version: 1, CreatedAt: then, UpdatedAt: then}
+	if _, won, err := f.st.ClaimDelivery(ctx, d); err != nil || !won {
+		t.Fatalf("claim: %v %v", won, err)
+	}
+	if err := f.d.Handle(ctx, message(t, event("e1"), 2)); err == nil {
+		t.Fatal("Handle with a transient failure = nil, want a retry")
+	}
+	got := f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com")
+	if got.Status != notify.DeliveryQueued || got.Note != PossibleDuplicateNote || !strings.HasPrefix(got.LastError, interruptedPrefix) {
+		t.Errorf("after the transient failure: %s (%q, %q)", got.Status, got.Note, got.LastError)
+	}
+	if err := f.d.Handle(ctx, message(t, event("e1"), 3)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	got = f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com")
+	if got.Status != notify.DeliveryFailed || got.Attempts != 3 || !strings.HasPrefix(got.LastError, interruptedPrefix) || !strings.Contains(got.LastError, "550 gone") {
+		t.Errorf("after the permanent failure: %s after %d attempts (%q)", got.Status, got.Attempts, got.LastError)
+	}
+}
+
+// TestSlowAttemptRecordsTheTruth: when another attempt resends a delivery
+// whose send outlived the lease, the recipient gets it twice (bounded: one
+// extra per attempt in flight) and the record ends sent, never failed.
 func TestSlowAttemptRecordsTheTruth(t *testing.T) {
 	f := newFixture(t)
 	hold := make(chan struct{})
@@ -639,8 +681,8 @@ func TestSlowAttemptRecordsTheTruth(t *testing.T) {
 	if err := f.d.Handle(ctx, message(t, event("e1"), 2)); err != nil {
 		t.Errorf("second Handle = %v", err)
 	}
-	if d := f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com"); d.Status != notify.DeliveryFailed || d.LastError != InterruptedError {
-		t.Errorf("while the first still sends: %s (%q), want failed as interrupted", d.Status, d.LastError)
+	if d := f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com"); d.Status != notify.DeliverySent || d.Note != PossibleDuplicateNote || d.Attempts != 2 {
+		t.Errorf("after the resend: %s (%q) after %d attempts, want sent as a possible duplicate after 2", d.Status, d.Note, d.Attempts)
 	}
 	close(hold)
 	if err := <-first; err != nil {
@@ -650,7 +692,9 @@ func TestSlowAttemptRecordsTheTruth(t *testing.T) {
 	if d.Status != notify.DeliverySent || d.ProviderMessageID == "" {
 		t.Errorf("after the send finished: %s (%q), want sent with the provider id", d.Status, d.LastError)
 	}
-	wantOnce(t, f)
+	if _, sent := f.email.counts(); sent["ann@example.com"] != 2 {
+		t.Errorf("ann got %d sends, want 2 (the slow one and the resend)", sent["ann@example.com"])
+	}
 }
 
 func TestGiveUpOnTheLastReceive(t *testing.T) {
@@ -813,5 +857,33 @@ func BenchmarkDispatch(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// unknownErr is a transient send error after which the provider may have
+// accepted the message (SMTP: no reply after the final dot).
+type unknownErr struct{}
+
+func (unknownErr) Error() string        { return "no reply after the message was sent" }
+func (unknownErr) OutcomeUnknown() bool { return true }
+
+// TestUnknownOutcomeIsNoted: a retry after a send whose outcome is unknown
+// is recorded sent as a possible duplicate.
+func TestUnknownOutcomeIsNoted(t *testing.T) {
+	f := newFixture(t)
+	f.email.script["ext@partner.io"] = []error{send.Transient(unknownErr{}, 0)}
+	m := message(t, event("e1"), 1)
+	if err := f.d.Handle(ctx, m); err == nil {
+		t.Fatal("Handle = nil, want a retry")
+	}
+	m.ReceiveCount = 2
+	if err := f.d.Handle(ctx, m); err != nil {
+		t.Fatalf("second Handle: %v", err)
+	}
+	if d := f.delivery(t, "e1", notify.ChannelEmail, "ext@partner.io"); d.Status != notify.DeliverySent || d.Note != PossibleDuplicateNote {
+		t.Errorf("delivery = %s (%q), want sent noted %q", d.Status, d.Note, PossibleDuplicateNote)
+	}
+	if d := f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com"); d.Note != "" {
+		t.Errorf("ann's delivery noted %q, want no note", d.Note)
 	}
 }

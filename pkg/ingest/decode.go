@@ -46,15 +46,28 @@ type wireEvent struct {
 // neither an object nor an array. Unknown fields are rejected. All events
 // are checked; the error lists every field at fault.
 func Decode(body []byte, now time.Time, newID func() string) ([]notify.Event, error) {
+	if newID == nil {
+		newID = randomID
+	}
+	return DecodeIndexed(body, now, func(int) string { return newID() })
+}
+
+// DecodeIndexed is Decode with newID given the index of the event in the
+// request (0 for a single object), so that an id can be derived from the
+// request (DerivedID) instead of drawn at random.
+func DecodeIndexed(body []byte, now time.Time, newID func(index int) string) ([]notify.Event, error) {
 	if len(body) > notify.MaxEventBody {
 		return nil, notify.Errorf(notify.ETooLarge, "body is over %d bytes", notify.MaxEventBody)
 	}
 	if newID == nil {
-		newID = randomID
+		newID = func(int) string { return randomID() }
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
 		return nil, notify.Invalid("body", "is empty; send a JSON event object or an array of them")
+	}
+	if k, dup := DuplicateKey(body); dup {
+		return nil, notify.Invalid("body", "is not valid JSON for argo-notify: the key %q appears twice in one object", clip(k, 64))
 	}
 	now = now.UTC().Truncate(time.Millisecond) // the one precision of every recorded time
 	if trimmed[0] == '{' {
@@ -62,7 +75,7 @@ func Decode(body []byte, now time.Time, newID func() string) ([]notify.Event, er
 		if len(fields) > 0 {
 			return nil, invalid(fields)
 		}
-		fill(&ev, now, newID)
+		fill(&ev, now, newID, 0)
 		return []notify.Event{ev}, nil
 	}
 	if trimmed[0] != '[' {
@@ -95,14 +108,14 @@ func Decode(body []byte, now time.Time, newID func() string) ([]notify.Event, er
 		return nil, invalid(fields)
 	}
 	for i := range evs {
-		fill(&evs[i], now, newID)
+		fill(&evs[i], now, newID, i)
 	}
 	return evs, nil
 }
 
-func fill(ev *notify.Event, now time.Time, newID func() string) {
+func fill(ev *notify.Event, now time.Time, newID func(int) string, i int) {
 	if ev.ID == "" {
-		ev.ID = newID()
+		ev.ID = newID(i)
 	}
 	ev.ReceivedAt = now
 }

@@ -69,9 +69,11 @@ type Config struct {
 	SMTPCAFile string
 	// SendingLease is how long a delivery left in `sending` is presumed to
 	// belong to an attempt still running (a Go duration, e.g. 30s); past
-	// it, an attempt that found it records it as failed instead of
-	// sending twice. 0: dispatch.DefaultSendingLease. It must exceed the
-	// longest send (the SMTP timeout).
+	// it, an attempt that finds it sends it again, noted as a possible
+	// duplicate. What a previous process left in `sending` is resent at
+	// start-up regardless (this process owns the data directory).
+	// 0: dispatch.DefaultSendingLease. It must exceed the longest send
+	// (the SMTP timeout).
 	SendingLease time.Duration
 }
 

@@ -174,6 +174,23 @@ func (s *service) request(method, path, token, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// TestOneProcessOwnsTheDataDirectory: while local mode runs on a data
+// directory, a second Run on it fails (bbolt's flock on the store file)
+// instead of sharing the store and the queue; this is what lets the
+// dispatcher resend at start-up what the previous process left in sending.
+func TestOneProcessOwnsTheDataDirectory(t *testing.T) {
+	cfg := Config{Addr: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "data")}
+	s := start(t, cfg, Options{})
+	defer s.stop()
+	err := Run(context.Background(), cfg, Options{})
+	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("a second Run on the same data directory = %v, want it refused as locked", err)
+	}
+	if code, body := s.request("GET", "/healthz", "", ""); code != http.StatusOK {
+		t.Errorf("the first process after the refusal: %d %s", code, body)
+	}
+}
+
 // TestRunRestart starts local mode, writes through the API, stops it, starts
 // it again on the same data directory and finds the data and the token.
 func TestRunRestart(t *testing.T) {

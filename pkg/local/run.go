@@ -58,7 +58,8 @@ type Options struct {
 	// accepts connections.
 	Ready func(addr net.Addr)
 
-	shutdownStarted func() // tests: called when graceful shutdown begins
+	shutdownStarted func()       // tests: called when graceful shutdown begins
+	queueWriteFault func() error // tests: an error fails every queue write, as a full disk would
 }
 
 // Run serves local mode until ctx is cancelled (main cancels it on SIGINT
@@ -105,7 +106,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (err error) {
 			err = cerr
 		}
 	}()
-	pipe, err := openPipeline(cfg, dataDir, st, stdout, log)
+	pipe, err := openPipeline(cfg, dataDir, st, stdout, log, opts.queueWriteFault)
 	if err != nil {
 		return err
 	}

@@ -329,6 +329,7 @@ type delivery struct {
 	Attempts  int      `json:"attempts"`
 	LastError string   `json:"lastError"`
 	Provider  string   `json:"provider"`
+	Note      string   `json:"note"`
 }
 
 // deliveries returns every delivery record (all pages), or those of one

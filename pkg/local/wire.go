@@ -49,12 +49,12 @@ type pipeline struct {
 // openPipeline opens the queue in dataDir and builds the router and the
 // dispatcher on st. Email goes to the connected SMTP server, else to
 // console (the start-up output). Close the queue after the consumer stops.
-func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writer, log *slog.Logger) (*pipeline, error) {
+func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writer, log *slog.Logger, writeFault func() error) (*pipeline, error) {
 	smtpOpts, err := smtpOptions(cfg.SMTPCAFile)
 	if err != nil {
 		return nil, err
 	}
-	q, err := qlocal.Open(filepath.Join(dataDir, QueueFile), qlocal.Options{Logger: log})
+	q, err := qlocal.Open(filepath.Join(dataDir, QueueFile), qlocal.Options{Logger: log, FailWrites: writeFault})
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +74,11 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		Router:       router,
 		RuleCacheTTL: RuleCacheTTL,
 		SendingLease: cfg.SendingLease,
+		// This process holds the store's and the queue's file locks (a
+		// second process on the data directory fails to open them), so a
+		// delivery that was put in `sending` before now belongs to a
+		// process that died: it is resent at once, not after the lease.
+		ResumeBefore: time.Now().UTC().Truncate(time.Millisecond), // the precision of recorded times
 		Logger:       log,
 	})
 	return &pipeline{queue: q, router: router, dispatcher: d, smtpOpts: smtpOpts}, nil

@@ -24,8 +24,9 @@ const (
 	// waiting for its retry.
 	DeliveryQueued DeliveryStatus = "queued"
 	// DeliverySending: an attempt is in flight. A delivery found in this
-	// state by a later attempt may or may not have reached its recipient;
-	// it is never sent again (at most once) but recorded as failed.
+	// state past its lease (or left by a previous local process) may or
+	// may not have reached its recipient: it is sent again and recorded
+	// sent with a note that it may be a duplicate (at least once).
 	DeliverySending DeliveryStatus = "sending"
 	DeliverySent    DeliveryStatus = "sent"
 	DeliveryFailed  DeliveryStatus = "failed"

@@ -120,6 +120,8 @@ func validName(v *validator, field, name string) {
 	t := strings.TrimSpace(name)
 	if n := utf8.RuneCountInString(t); n == 0 || n > MaxRuleName || t != name {
 		v.add(field, "must be 1-%d characters without leading or trailing space", MaxRuleName)
+	} else if p := NameProblem(name); p != "" {
+		v.add(field, "%s", p)
 	}
 }
 

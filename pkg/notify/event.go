@@ -109,17 +109,18 @@ type Event struct {
 }
 
 // idPattern is what ids supplied by clients (event ids, user ids, policy
-// ids) may look like: they become parts of storage keys.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$`)
+// ids) may look like: they become parts of storage keys and URL paths, so
+// no "/" (a path separator) and, checked by ValidID, no "..".
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$`)
 
 // ValidID reports whether s may be used as a client-supplied id.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
+func ValidID(s string) bool { return idPattern.MatchString(s) && !strings.Contains(s, "..") }
 
 // Validate checks the event and reports every field at fault.
 func (e *Event) Validate() error {
 	var v validator
 	if e.ID != "" && !ValidID(e.ID) {
-		v.add("id", "must be 1-128 characters of letters, digits and ._:@/+=-, starting with a letter or digit")
+		v.add("id", "must be 1-128 characters of letters, digits and ._:@+=- (no \"..\"), starting with a letter or digit")
 	}
 	if !e.Type.Valid() {
 		v.add("type", "%s", notOneOf(e.Type, EventTypes))
@@ -132,6 +133,17 @@ func (e *Event) Validate() error {
 	}
 	if len(e.Message) > MaxMessage {
 		v.add("message", "must be at most %d bytes", MaxMessage)
+	}
+	for _, f := range []struct {
+		field, text string
+		multiline   bool
+	}{
+		{"title", e.Title, false}, {"message", e.Message, true}, {"source", e.Source, false},
+		{"policyName", e.PolicyName, false}, {"jobId", e.JobID, false},
+	} {
+		if p := TextProblem(f.text, f.multiline); p != "" {
+			v.add(f.field, "%s", p)
+		}
 	}
 	if len(e.Source) > 256 {
 		v.add("source", "must be at most 256 bytes")
@@ -161,8 +173,15 @@ func (e *Event) Validate() error {
 			v.add("labels", "keys must be 1-%d bytes", MaxLabelKey)
 			break
 		}
+		if TextProblem(k, false) != "" {
+			v.add("labels", "keys %s", TextProblem(k, false))
+			break
+		}
 		if len(val) > MaxLabelValue {
 			v.add("labels."+k, "must be at most %d bytes", MaxLabelValue)
+		}
+		if p := TextProblem(val, true); p != "" {
+			v.add("labels."+k, "%s", p)
 		}
 	}
 	return v.err()

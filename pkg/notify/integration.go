@@ -55,6 +55,8 @@ func (s *SMTP) Validate() error {
 	var v validator
 	if n := utf8.RuneCountInString(s.Nickname); n == 0 || n > MaxRuleName || strings.TrimSpace(s.Nickname) != s.Nickname {
 		v.add("nickname", "must be 1-%d characters without leading or trailing space", MaxRuleName)
+	} else if p := NameProblem(s.Nickname); p != "" {
+		v.add("nickname", "%s", p)
 	}
 	if s.Host == "" || len(s.Host) > 253 || strings.ContainsAny(s.Host, " /:@\t\r\n") {
 		v.add("host", "must be a host name or IP address")

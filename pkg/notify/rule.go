@@ -95,7 +95,9 @@ func ValidEmail(s string) bool {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1
+	// No domain literal (a@[127.0.0.1]): mail goes to a domain, not to
+	// an address a rule's author picked.
+	return at > 0 && at < len(s)-1 && s[at+1] != '['
 }
 
 // Validate checks what can be checked of a rule on its own: name, types,
@@ -106,6 +108,8 @@ func (r *Rule) Validate() error {
 	name := strings.TrimSpace(r.Name)
 	if n := utf8.RuneCountInString(name); n == 0 || n > MaxRuleName || name != r.Name {
 		v.add("name", "must be 1-%d characters without leading or trailing space", MaxRuleName)
+	} else if p := NameProblem(r.Name); p != "" {
+		v.add("name", "%s", p)
 	}
 	if r.Source != SourceUser && r.Source != SourcePolicy {
 		v.add("source", "must be user or policy")
@@ -118,8 +122,13 @@ func (r *Rule) Validate() error {
 			if !ValidID(r.Policy.ID) {
 				v.add("policy.id", "is not a valid id")
 			}
-			if len(r.Policy.Name) > 256 {
-				v.add("policy.name", "must be at most 256 bytes")
+			// Optional; when given, a name like any other.
+			if pn := r.Policy.Name; pn != "" {
+				if n := utf8.RuneCountInString(pn); n > MaxRuleName || strings.TrimSpace(pn) != pn || strings.TrimSpace(pn) == "" {
+					v.add("policy.name", "must be 1-%d characters without leading or trailing space", MaxRuleName)
+				} else if p := NameProblem(pn); p != "" {
+					v.add("policy.name", "%s", p)
+				}
 			}
 			if !r.Policy.OnSuccess && !r.Policy.OnFailure {
 				v.add("policy", "onSuccess, onFailure or both must be true")

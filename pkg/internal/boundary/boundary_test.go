@@ -92,6 +92,8 @@ var lines = map[string][]string{
 	"events/demo":           {std, "~/pkg/ingest"},
 	"pkg/internal/kumotest": {std, "github.com/aws/aws-sdk-go-v2"},
 	"pkg/internal/boundary": {std},
+	// Test helper: a fault-injecting reverse proxy in front of the emulators.
+	"pkg/internal/faultproxy": {std},
 }
 
 func TestImportBoundaries(t *testing.T) {

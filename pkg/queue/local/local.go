@@ -16,6 +16,7 @@ package local
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -56,6 +57,10 @@ type Options struct {
 	// Logger receives handler failures and dead-lettering (slog.Default
 	// if nil). Message bodies are never logged.
 	Logger *slog.Logger
+	// FailWrites, if set, is asked before every Send commits; an error it
+	// returns fails the Send as a disk-full or fsync error would, and
+	// nothing of it is written (fault tests).
+	FailWrites func() error
 }
 
 // Queue is a durable queue in one bbolt file. It implements queue.Producer
@@ -76,8 +81,12 @@ var (
 )
 
 // Open opens (creating if needed) the queue in the file at path. Only one
-// process may have it open at a time; Open waits up to 5 seconds for
-// another to close it.
+// process may have it open at a time (bbolt holds an exclusive flock on the
+// file while it is open); Open waits up to 5 seconds for another to close
+// it, then fails. Since no other handler can hold a message then, Open
+// makes every message an earlier process had received and not finished
+// visible at once, instead of after the visibility timeout: what a killed
+// process was handling is resumed at start-up.
 func Open(path string, opts Options) (*Queue, error) {
 	if opts.Visibility <= 0 {
 		opts.Visibility = DefaultVisibility
@@ -106,18 +115,52 @@ func Open(path string, opts Options) (*Queue, error) {
 	// (one fsync) through db.Batch; a short delay keeps a lone caller fast.
 	db.MaxBatchDelay = time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMessages, bucketVisible, bucketDead} {
+		for _, b := range [][]byte{bucketMessages, bucketVisible, bucketDead, bucketSeen, bucketSeenByTime} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		return nil
+		return resumeInFlight(tx, opts.Now())
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open queue %s: create buckets: %w", path, err)
 	}
 	return &Queue{db: db, opts: opts, log: lg, wake: make(chan struct{})}, nil
+}
+
+// resumeInFlight makes every message received by an earlier process and
+// not finished by it visible at now.
+func resumeInFlight(tx *bolt.Tx, now time.Time) error {
+	type entry struct {
+		seq []byte
+		rec *record
+	}
+	var found []entry
+	err := tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decode message %x: %w", k, err)
+		}
+		if rec.InFlight {
+			found = append(found, entry{append([]byte(nil), k...), &rec})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range found {
+		if err := tx.Bucket(bucketVisible).Delete(visKey(e.rec.VisibleAt, e.seq)); err != nil {
+			return err
+		}
+		e.rec.InFlight = false
+		e.rec.VisibleAt = min(e.rec.VisibleAt, now.UnixNano())
+		if err := putRecord(tx, e.seq, e.rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the file. Call it after every Run has returned.
@@ -140,16 +183,11 @@ func (q *Queue) Send(ctx context.Context, msgs []queue.Message) error {
 		return fmt.Errorf("send %d messages: %w", len(msgs), err)
 	}
 	now := q.opts.Now()
-	for i := range msgs {
-		if msgs[i].ID == "" {
-			msgs[i].ID = ulid.Make().String()
-		}
-		if msgs[i].FirstSentAt.IsZero() {
-			msgs[i].FirstSentAt = now
-		}
-		msgs[i].ReceiveCount = 0
-	}
+	prepare(msgs, now)
 	err := q.db.Batch(func(tx *bolt.Tx) error {
+		if err := q.failing(); err != nil {
+			return err
+		}
 		for _, m := range msgs {
 			if err := putNew(tx, m, now); err != nil {
 				return err
@@ -162,6 +200,27 @@ func (q *Queue) Send(ctx context.Context, msgs []queue.Message) error {
 	}
 	q.signal()
 	return nil
+}
+
+// prepare fills in what Send sets on msgs.
+func prepare(msgs []queue.Message, now time.Time) {
+	for i := range msgs {
+		if msgs[i].ID == "" {
+			msgs[i].ID = ulid.Make().String()
+		}
+		if msgs[i].FirstSentAt.IsZero() {
+			msgs[i].FirstSentAt = now
+		}
+		msgs[i].ReceiveCount = 0
+	}
+}
+
+// failing returns the error Options.FailWrites injects, if any.
+func (q *Queue) failing() error {
+	if q.opts.FailWrites == nil {
+		return nil
+	}
+	return q.opts.FailWrites()
 }
 
 // signal wakes every consumer waiting for a message.

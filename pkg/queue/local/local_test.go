@@ -633,7 +633,9 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("helper did not die of SIGKILL: %v", err)
 	}
 
-	q := open(t, path, Options{})
+	// A visibility timeout of an hour: the messages the killed process
+	// held come back at once only because Open resumes them.
+	q := open(t, path, Options{Visibility: time.Hour})
 	defer q.Close()
 	var mu sync.Mutex
 	got := map[string]int{}
@@ -750,4 +752,22 @@ func BenchmarkReceiveAck(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
+}
+
+// TestOneOpener: while a queue file is open, a second Open of it (another
+// process, or this one) waits for the lock and fails: one process owns it.
+func TestOneOpener(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "queue.db")
+	q := open(t, path, Options{})
+	if q2, err := Open(path, Options{}); err == nil {
+		q2.Close()
+		t.Fatal("a second Open of an open queue succeeded, want it refused")
+	} else if !strings.Contains(err.Error(), "timeout") {
+		t.Errorf("second Open = %v, want the lock timeout", err)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q = open(t, path, Options{}) // free again once closed
+	q.Close()
 }

@@ -58,6 +58,7 @@ func (q *Queue) receive(max int) (out []received, next time.Time, err error) {
 				continue
 			}
 			rec.ReceiveCount++
+			rec.InFlight = true
 			rec.VisibleAt = now.Add(q.opts.Visibility).UnixNano()
 			if err := putRecord(tx, seq, rec); err != nil {
 				return err
@@ -117,6 +118,7 @@ func (q *Queue) nack(r received, herr error, delay time.Duration) (dead bool, er
 		}
 		rec.VisibleAt = now.Add(delay).UnixNano()
 		rec.LastError = text
+		rec.InFlight = false
 		return putRecord(tx, r.seq, rec)
 	})
 	if err != nil {
@@ -140,6 +142,7 @@ func (q *Queue) release(r received) error {
 		}
 		rec.VisibleAt = now.UnixNano()
 		rec.ReceiveCount--
+		rec.InFlight = false
 		return putRecord(tx, r.seq, rec)
 	})
 	if err != nil {

@@ -22,6 +22,10 @@ type record struct {
 	queue.Message
 	VisibleAt int64  `json:"visibleAt"` // unix ns
 	LastError string `json:"lastError,omitempty"`
+	// InFlight says a handler has it (received, neither acknowledged nor
+	// returned): Open makes such messages visible at once, as the process
+	// that received them no longer runs.
+	InFlight bool `json:"inFlight,omitempty"`
 }
 
 // putNew stores m as a new message visible at at.

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 )
 
@@ -34,7 +32,8 @@ type Sender struct {
 func New(w io.Writer) *Sender { return &Sender{w: w} }
 
 // Send writes n (recipients, subject and the plain-text body) to the
-// writer. The result's MessageID is a fresh "console-<ulid>".
+// writer. The result's MessageID is send.MessageID's, derived from the
+// delivery (the same on every attempt), in the console.invalid domain.
 func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return send.Result{}, send.Transient(fmt.Errorf("console delivery: %w", err), 0)
@@ -42,15 +41,18 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 	if n == nil || n.Event == nil {
 		return send.Result{}, send.Permanent(fmt.Errorf("console delivery: notification has no event"))
 	}
-	id := "console-" + strings.ToLower(ulid.Make().String())
+	id := send.MessageID(n, "console.invalid")
 	subject, text, _ := send.RenderEmail(n)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "===== %s =====\n", Banner)
-	fmt.Fprintf(&b, "To:         %s\n", strings.Join(n.To, ", "))
-	fmt.Fprintf(&b, "Subject:    %s\n", subject)
+	fmt.Fprintf(&b, "To:         %s\n", escape(strings.Join(n.To, ", "), false))
+	fmt.Fprintf(&b, "Subject:    %s\n", escape(subject, false))
 	fmt.Fprintf(&b, "Message-ID: %s\n\n", id)
-	b.WriteString(strings.TrimRight(text, "\n"))
+	body := escape(strings.TrimRight(text, "\n"), true)
+	// A body line cannot pass for the banner or the end of the message.
+	body = strings.ReplaceAll("\n"+body, "\n=====", "\n =====")[1:]
+	b.WriteString(body)
 	fmt.Fprintf(&b, "\n===== end of console delivery %s =====\n", id)
 
 	s.mu.Lock()
@@ -59,4 +61,24 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 		return send.Result{}, send.Transient(fmt.Errorf("console delivery: write: %w", err), 0)
 	}
 	return send.Result{Provider: Provider, MessageID: id}, nil
+}
+
+// escape makes s safe to print on a terminal: control characters (C0, DEL,
+// C1: escape sequences, carriage returns that overwrite a line, a forged
+// "===== end" line) and bidi overrides are written as \u escapes, so what
+// the console shows is what was sent. With multiline, newlines and tabs
+// are kept (the body); otherwise they are escaped too (one header line).
+func escape(s string, multiline bool) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case multiline && (r == '\n' || r == '\t'):
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

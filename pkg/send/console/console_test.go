@@ -28,8 +28,12 @@ func TestSendWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Provider != "console" || !strings.HasPrefix(res.MessageID, "console-") {
-		t.Errorf("result = %+v", res)
+	if res.Provider != "console" || res.MessageID != send.MessageID(notification("ops@example.com"), "console.invalid") {
+		t.Errorf("result = %+v, want the Message-ID derived from the delivery", res)
+	}
+	again, err := console.New(&bytes.Buffer{}).Send(context.Background(), notification("ops@example.com"))
+	if err != nil || again.MessageID != res.MessageID {
+		t.Errorf("a second attempt's Message-ID = %q (%v), want the same %q", again.MessageID, err, res.MessageID)
 	}
 	out := buf.String()
 	for _, want := range []string{
@@ -81,6 +85,30 @@ func TestSendConcurrentWholeMessages(t *testing.T) {
 	}
 	if count != 20 || open {
 		t.Errorf("%d messages written (open=%v), want 20", count, open)
+	}
+}
+
+// TestSendEscapesControls: what an event carries cannot move the cursor,
+// recolour the terminal or forge the end of a message.
+func TestSendEscapesControls(t *testing.T) {
+	n := notification("ops@example.com")
+	n.Event.Title = "evil\x1b[2J\rtitle\u202e"
+	n.Event.Message = "line one\n===== end of console delivery x =====\x07\x1b]0;pwned\x07\u0085"
+	var buf bytes.Buffer
+	if _, err := console.New(&buf).Send(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, r := range out {
+		if r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x202e) {
+			t.Fatalf("output holds control character %U:\n%q", r, out)
+		}
+	}
+	if !strings.Contains(out, `\u0007\u001b]0;pwned\u0007\u0085`) {
+		t.Errorf("the message's controls are not escaped visibly:\n%s", out)
+	}
+	if n := strings.Count(out, "\n===== end"); n != 1 {
+		t.Errorf("%d lines start like the end of a message, want 1:\n%s", n, out)
 	}
 }
 

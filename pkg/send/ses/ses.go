@@ -98,6 +98,9 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 			Text: &types.Content{Data: &text, Charset: strPtr("UTF-8")},
 			Html: &types.Content{Data: &html, Charset: strPtr("UTF-8")},
 		},
+		// SES replaces Message-ID with its own: the id derived from the
+		// delivery, the same on every attempt, travels in its own header.
+		Headers: []types.MessageHeader{{Name: strPtr(send.MessageIDHeader), Value: strPtr("<" + send.MessageID(n, send.DomainOf(s.from)) + ">")}},
 	}}
 	var ids []string
 	for start := 0; start < len(n.To); start += MaxRecipients {

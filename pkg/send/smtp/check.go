@@ -3,9 +3,15 @@ package smtp
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
+
+// MaxTestDuration bounds a whole connection test (Test): below the
+// 30 seconds API Gateway waits for the API function and the local HTTP
+// server's 60-second write timeout.
+const MaxTestDuration = 25 * time.Second
 
 // Step is the outcome of one step of a connection test.
 type Step struct {
@@ -23,6 +29,15 @@ type Step struct {
 // appears in the result.
 func Test(ctx context.Context, cfg notify.SMTP, password, to string, opts ...Option) []Step {
 	cfg.Defaults()
+	// The whole test, every step together, ends within the configured
+	// timeout and never later than MaxTestDuration, so the administrator
+	// who asked gets an answer before the HTTP server's write timeout.
+	total := min(time.Duration(cfg.TimeoutSeconds)*time.Second, MaxTestDuration)
+	if total <= 0 {
+		total = min(defaultTimeout, MaxTestDuration)
+	}
+	ctx, cancel := context.WithTimeout(ctx, total)
+	defer cancel()
 	o := newOptions(opts)
 	var steps []Step
 	record := func(s Step) { steps = append(steps, s) }
@@ -45,7 +60,7 @@ func Test(ctx context.Context, cfg notify.SMTP, password, to string, opts ...Opt
 	}
 	msg, _, err := buildMessage(cfg, o, []string{to}, "argo-notify SMTP test",
 		"This is a test message from argo-notify.\n\nIf you can read it, argo-notify can send email through "+
-			cfg.Nickname+" ("+cfg.Host+").\n", "")
+			cfg.Nickname+" ("+cfg.Host+").\n", "", "")
 	if err != nil {
 		return failed(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"os"
 	"strconv"
@@ -128,12 +129,13 @@ func (s *Sender) message(n *send.Notification) (*mail.Msg, string, error) {
 		return nil, "", send.Permanent(&Error{Step: StepSend, Err: errors.New("notification has no event")})
 	}
 	subject, text, html := send.RenderEmail(n)
-	return buildMessage(s.cfg, s.opts, n.To, subject, text, html)
+	return buildMessage(s.cfg, s.opts, n.To, subject, text, html, send.MessageID(n, send.DomainOf(s.cfg.AdminAddress)))
 }
 
 // buildMessage makes a multipart/alternative mail from cfg.AdminAddress to
-// to. A bad address is a permanent error.
-func buildMessage(cfg notify.SMTP, o options, to []string, subject, text, html string) (*mail.Msg, string, error) {
+// to, with Message-ID id (a fresh one if empty). A bad address is a
+// permanent error.
+func buildMessage(cfg notify.SMTP, o options, to []string, subject, text, html, id string) (*mail.Msg, string, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.FromFormat("Argo Notify", cfg.AdminAddress); err != nil {
 		return nil, "", send.Permanent(&Error{Step: StepSend, Connection: true,
@@ -152,7 +154,9 @@ func buildMessage(cfg notify.SMTP, o options, to []string, subject, text, html s
 	}
 	msg.Subject(subject)
 	msg.SetDateWithValue(o.now())
-	id := newMessageID(cfg.AdminAddress)
+	if id == "" {
+		id = newMessageID(cfg.AdminAddress)
+	}
 	msg.SetMessageIDWithValue(id)
 	msg.SetGenHeader(mail.HeaderXMailer, "argo-notify")
 	msg.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
@@ -178,6 +182,24 @@ type Error struct {
 
 // Error implements error.
 func (e *Error) Error() string { return "smtp " + e.Step + ": " + e.Err.Error() }
+
+// OutcomeUnknown reports whether the whole message was sent and the
+// connection failed before the server's final reply: the server may have
+// accepted it, and a retry may deliver it twice (with the same Message-ID).
+func (e *Error) OutcomeUnknown() bool {
+	var u *unknownOutcome
+	return errors.As(e.Err, &u)
+}
+
+// unknownOutcome marks a failure after the message's final dot, before the
+// server's reply.
+type unknownOutcome struct{ err error }
+
+func (u *unknownOutcome) Error() string {
+	return "no reply after the message was sent (the server may have accepted it): " + u.err.Error()
+}
+
+func (u *unknownOutcome) Unwrap() error { return u.err }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
@@ -242,7 +264,10 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 		return nil, fail(ctx, StepAuth, &configError{"refusing to send credentials without TLS (tls is \"none\"): choose starttls or tls"})
 	}
 
-	d := net.Dialer{Timeout: timeout}
+	// The address actually dialled is checked, after name resolution: a
+	// host name that resolves to a link-local or metadata address is
+	// refused like the address itself.
+	d := net.Dialer{Timeout: timeout, Control: refuseLinkLocal}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fail(ctx, StepDial, err)
@@ -269,7 +294,21 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 	}
 	c, err := gsmtp.NewClient(s.conn, cfg.Host)
 	if err != nil {
-		return failed(step, err)
+		// Whatever the peer sent instead of an SMTP greeting is not
+		// echoed: it may be another service's banner.
+		var tp *textproto.Error
+		if errors.As(err, &tp) {
+			// The code says whether to retry or fall back; its text stays out.
+			return failed(step, &textproto.Error{Code: tp.Code, Msg: "the server refused the connection (its greeting is not shown)"})
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return failed(step, err)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return failed(step, err)
+		}
+		return failed(step, errors.New("the server did not answer with an SMTP greeting"))
 	}
 	s.c = c
 	if err := c.Hello(o.helo); err != nil {
@@ -277,12 +316,12 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 	}
 	switch cfg.TLS {
 	case notify.TLSImplicit:
-		record(Step{Name: StepTLS, OK: true, Detail: "implicit TLS, " + tlsVersion(s.conn) + "; server: " + c.HelloResponse()})
+		record(Step{Name: StepTLS, OK: true, Detail: "implicit TLS, " + tlsVersion(s.conn)})
 	case notify.TLSNone:
-		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr + "; server: " + c.HelloResponse()})
+		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr})
 		record(Step{Name: StepTLS, OK: true, Detail: "not used (tls is \"none\")"})
 	default:
-		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr + "; server: " + c.HelloResponse()})
+		record(Step{Name: StepDial, OK: true, Detail: "connected to " + addr})
 		deadline()
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			return failed(StepTLS, &configError{"the server does not offer STARTTLS (choose tls for port 465, or none for a server on a trusted network)"})
@@ -353,6 +392,13 @@ func (s *session) send(ctx context.Context, msg *mail.Msg) (string, error) {
 		return "", fail(ctx, StepSend, err)
 	}
 	if err := w.Close(); err != nil {
+		var tp *textproto.Error
+		if !errors.As(err, &tp) {
+			// The whole message went out and no final reply came back
+			// (the connection dropped or timed out): the server may have
+			// accepted it.
+			err = &unknownOutcome{err}
+		}
 		return "", fail(ctx, StepSend, err)
 	}
 	reply := ""
@@ -471,6 +517,31 @@ func permanent(err error) bool {
 		return true
 	}
 	return false
+}
+
+// errLinkLocal refuses an address no SMTP server of ours lives at, which
+// an administrator's SMTP test could otherwise probe: link-local (which
+// includes the cloud metadata service at 169.254.169.254) and
+// multicast addresses.
+var errLinkLocal = &configError{"refusing to connect to a link-local, cloud metadata or multicast address"}
+
+// refuseLinkLocal is a net.Dialer Control that refuses errLinkLocal's
+// addresses.
+func refuseLinkLocal(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() ||
+		ip == netip.MustParseAddr("fd00:ec2::254") {
+		return errLinkLocal
+	}
+	return nil
 }
 
 // newMessageID returns a unique Message-ID (without angle brackets) in the

@@ -208,11 +208,27 @@ func TestSendRetryAfter421(t *testing.T) {
 	if err == nil || send.IsPermanent(err) {
 		t.Fatalf("first Send = %v, want a transient error", err)
 	}
-	if _, err := s.Send(context.Background(), n); err != nil {
+	res, err := s.Send(context.Background(), n)
+	if err != nil {
 		t.Fatalf("second Send: %v", err)
 	}
 	if got := len(srv.Messages()); got != 1 {
 		t.Errorf("server got %d messages, want 1", got)
+	}
+	// A third attempt (a resend after an interrupted one) carries the same
+	// Message-ID, derived from the delivery, so a mail client folds them.
+	again, err := s.Send(context.Background(), n)
+	if err != nil {
+		t.Fatalf("third Send: %v", err)
+	}
+	want := send.MessageID(n, "example.com")
+	if res.MessageID != want || again.MessageID != want {
+		t.Errorf("Message-IDs %q and %q, want both %q", res.MessageID, again.MessageID, want)
+	}
+	for i, m := range srv.Messages() {
+		if !strings.Contains(string(m.Data), "Message-ID: <"+want+">") {
+			t.Errorf("message %d lacks Message-ID <%s>", i, want)
+		}
 	}
 }
 

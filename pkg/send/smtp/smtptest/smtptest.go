@@ -19,6 +19,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -274,17 +275,37 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.datas++
 	n, script := ss.s.datas, ss.s.data
 	ss.s.mu.Unlock()
+	var serr error
 	if script != nil {
-		if err := script(n); err != nil {
-			return err
+		serr = script(n)
+	}
+	if serr != nil && !errors.Is(serr, ErrAcceptThenDrop) {
+		if errors.Is(serr, ErrDropBeforeReply) {
+			_ = ss.c.Conn().Close()
 		}
+		return serr
 	}
 	m := Message{From: ss.from, To: append([]string(nil), ss.to...), Data: bytes.Clone(b), Received: time.Now()}
 	ss.s.mu.Lock()
 	ss.s.msgs = append(ss.s.msgs, m)
 	ss.s.mu.Unlock()
+	if serr != nil {
+		_ = ss.c.Conn().Close()
+		return serr
+	}
 	return nil
 }
+
+// Errors a DATA script returns to make the server die mid-DATA.
+var (
+	// ErrDropBeforeReply: the server reads the message, keeps nothing and
+	// closes the connection without a reply — it died before the final 250.
+	ErrDropBeforeReply = errors.New("smtptest: connection dropped before the final reply")
+	// ErrAcceptThenDrop: the server keeps the message, then closes the
+	// connection without a reply — it accepted the mail but died before
+	// its 250 reached the client.
+	ErrAcceptThenDrop = errors.New("smtptest: message kept, connection dropped before the final reply")
+)
 
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error { return nil }
