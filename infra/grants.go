@@ -36,6 +36,8 @@ func (b *builder) grants() {
 	}, secretPrefixARN)
 	grant(dispatcher, "IntegrationSecretsRead", []string{"secretsmanager:GetSecretValue"}, secretPrefixARN)
 	grant(dispatcher, "SendEmail", []string{"ses:SendEmail", "ses:SendRawEmail"}, b.sesResources...)
+	// The send rate the dispatcher paces to; GetAccount has no resource.
+	grant(dispatcher, "SESQuota", []string{"ses:GetAccount"}, jsii.String("*"))
 	// EventBridge invokes ingest asynchronously: a failure after Lambda's
 	// retries lands in the events DLQ instead of being dropped.
 	ingest.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
@@ -46,6 +48,9 @@ func (b *builder) grants() {
 	dispatcher.AddEventSource(awslambdaeventsources.NewSqsEventSource(ns.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(dispatcherBatchSize),
 		ReportBatchItemFailures: jsii.Bool(true),
+		// Bounded so that bursts wait in the queue instead of throttling
+		// SES and Slack (or taking the account's concurrency).
+		MaxConcurrency: jsii.Number(b.cfg.DispatcherMaxConcurrency),
 	}))
 }
 

@@ -5,6 +5,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// gsiName is the table's one global secondary index.
+const gsiName = "gsi1"
+
 // table creates the DynamoDB table: pk/sk strings, the gsi1 index for
 // listing by kind, TTL on delivery records, point-in-time recovery.
 func (b *builder) table() {
@@ -22,7 +25,7 @@ func (b *builder) table() {
 		RemovalPolicy:       b.removal,
 	})
 	ns.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String("gsi1"),
+		IndexName:      jsii.String(gsiName),
 		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
