@@ -272,25 +272,6 @@ func (s *Store) queryKind(kind string, forward bool, f *filter, after string) *d
 	return in
 }
 
-// all reads every item of kind from gsi1, oldest first.
-func (s *Store) all(ctx context.Context, kind string) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		in := s.queryKind(kind, true, nil, "")
-		in.ExclusiveStartKey = start
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", strings.ToLower(kind), err)
-		}
-		out = append(out, res.Items...)
-		if len(res.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		start = res.LastEvaluatedKey
-	}
-}
-
 // getItem reads one item with a strongly consistent read; nil if absent.
 func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
