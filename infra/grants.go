@@ -57,7 +57,7 @@ func (b *builder) grants() {
 // tableActions are the DynamoDB calls pkg/store/dynamo makes (its API
 // interface); TransactWriteItems is authorized per item, as PutItem and
 // DeleteItem.
-var tableActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+var tableActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"}
 
 // grant adds one statement, named sid, of actions on resources to fn's role.
 func grant(fn awslambda.Function, sid string, actions []string, resources ...*string) {

@@ -258,3 +258,23 @@ func TestSynthDisplayNameSenderTwoStacks(t *testing.T) {
 		}
 	})
 }
+
+func TestDeliveryIndex(t *testing.T) {
+	assert(t, "gsi1 projects keys and the list filters only", func() {
+		full.tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"GlobalSecondaryIndexes": []any{map[string]any{
+				"IndexName":  "gsi1",
+				"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"Status", "RuleIDs"}},
+				"KeySchema": []any{
+					map[string]any{"AttributeName": "gsi1pk", "KeyType": "HASH"},
+					map[string]any{"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+				},
+			}},
+		})
+	})
+	for _, fn := range []string{FnAPI, FnDispatcher} {
+		if g := full.grants(t, fn); len(g["dynamodb:BatchGetItem"]) == 0 {
+			t.Errorf("%s may not read list pages with BatchGetItem", fn)
+		}
+	}
+}

@@ -108,7 +108,7 @@ func TestTable(t *testing.T) {
 				map[string]any{"AttributeName": "gsi1pk", "KeyType": "HASH"},
 				map[string]any{"AttributeName": "gsi1sk", "KeyType": "RANGE"},
 			},
-			"Projection": map[string]any{"ProjectionType": "ALL"},
+			"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"Status", "RuleIDs"}},
 		}},
 	}
 	tests := []struct {
@@ -497,6 +497,7 @@ func TestIAMGrants(t *testing.T) {
 			"dynamodb:Query":                tableAndIndex,
 			"dynamodb:PutItem":              tableAndIndex,
 			"dynamodb:DeleteItem":           tableAndIndex,
+			"dynamodb:BatchGetItem":         tableAndIndex,
 			"sqs:SendMessage":               {"Queue"},
 			"sqs:GetQueueAttributes":        {"DeadLetterQueue", "Queue"},
 			"sqs:GetQueueUrl":               {"DeadLetterQueue", "Queue"},
@@ -528,6 +529,7 @@ func TestIAMGrants(t *testing.T) {
 			"dynamodb:Query":                tableAndIndex,
 			"dynamodb:PutItem":              tableAndIndex,
 			"dynamodb:DeleteItem":           tableAndIndex,
+			"dynamodb:BatchGetItem":         tableAndIndex,
 			"secretsmanager:GetSecretValue": {secretPrefix},
 			"ses:GetAccount":                {"*"},
 			"ses:SendEmail": {

@@ -110,3 +110,9 @@ var (
 // tasks run on their own (RunTask: "family:<name>"), not the tasks of a
 // service ("service:<name>"), which stop and start as the service scales.
 const ECSTaskGroupPrefix = "family:"
+
+// DeliveryIndexAttributes are the non-key attributes the table's index
+// (gsi1) projects: what the delivery list filters read (pkg/store/dynamo
+// reads the listed deliveries whole with BatchGetItem). The stack creates
+// the index with them; the store creates test tables with them.
+var DeliveryIndexAttributes = []string{"Status", "RuleIDs"}

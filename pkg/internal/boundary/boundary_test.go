@@ -55,7 +55,7 @@ var lines = map[string][]string{
 
 	// Adapters: the domain and the contract they implement, never each other.
 	"pkg/store/bolt":         {std, "~/pkg/notify", "~/pkg/store", "go.etcd.io/bbolt"},
-	"pkg/store/dynamo":       {std, "~/pkg/notify", "~/pkg/store", "github.com/aws/aws-sdk-go-v2"},
+	"pkg/store/dynamo":       {std, "~/pkg/notify", "~/pkg/store", "~/pkg/deploy", "github.com/aws/aws-sdk-go-v2"},
 	"pkg/store/awssecrets":   {std, "~/pkg/notify", "~/pkg/store", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
 	"pkg/store/storetest":    {std, "~/pkg/notify", "~/pkg/store", "github.com/google/go-cmp"},
 	"pkg/queue/local":        {std, "~/pkg/notify", "~/pkg/queue", "go.etcd.io/bbolt", "github.com/oklog/ulid/v2"},

@@ -2,7 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -18,10 +21,40 @@ import (
 
 // Deliveries: pk DELIVERY#<event id>, sk <delivery id> (the id is
 // notify.DeliveryID: the event id, "|", channel, "|", recipient), so the
-// deliveries of one event are one partition; every delivery is also listed
-// newest first through gsi1 (gsi1pk DELIVERY, gsi1sk creation time and id),
-// where filters by rule and status are applied to the index read.
+// deliveries of one event are one partition. Every delivery is also in
+// gsi1, spread over DeliveryShards index partitions (gsi1pk
+// DELIVERY#<shard>, the shard a hash of the id; gsi1sk creation time and
+// id): one partition took every delivery write of the table (~1,000 write
+// units a second, and a throttled index throttles the table). The index
+// projects only the keys and what the list filters read (Status, RuleIDs):
+// a list merges the shards newest first, filters on the index, and reads
+// the page's deliveries with one consistent BatchGetItem.
 const deliveryKind = "DELIVERY"
+
+// DeliveryShards is how many gsi1 partitions deliveries are spread over.
+// Each takes about 1,000 index writes a second (a delivery writes its index
+// entry about 3 times: claim, sending, outcome).
+const DeliveryShards = 8
+
+// MaxDeliveryScan bounds the index entries one filtered list request reads
+// (before the filter): a filter few deliveries pass (?status=failed over a
+// month) answers within the API's timeout with a partial page and a cursor
+// instead of reading the whole history.
+const MaxDeliveryScan = 4000
+
+// Attributes of a delivery the index projects for the list filters (the
+// table's Go field names); the CDK stack projects the same.
+const (
+	AttrDeliveryStatus  = "Status"
+	AttrDeliveryRuleIDs = "RuleIDs"
+)
+
+// deliveryShard is the gsi1pk of the delivery with the id.
+func deliveryShard(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return fmt.Sprintf("%s#%02d", deliveryKind, h.Sum32()%DeliveryShards)
+}
 
 // deliveryKey is the key of the delivery with the id: its partition is the
 // part of the id before the first "|", the event id.
@@ -38,7 +71,7 @@ func deliveryItem(d *notify.Delivery) (map[string]types.AttributeValue, error) {
 	}
 	pk, sk := deliveryKey(d.ID)
 	item[AttrPK], item[AttrSK] = str(pk), str(sk)
-	item[AttrGSI1PK] = str(deliveryKind)
+	item[AttrGSI1PK] = str(deliveryShard(d.ID))
 	item[AttrGSI1SK] = str(sortKey(d.CreatedAt, d.ID))
 	created := d.CreatedAt
 	if created.IsZero() {
@@ -162,10 +195,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 		flt.values[":"+name[1:]] = v
 	}
 	if f.RuleID != "" {
-		add("contains(#rl, :rl)", "#rl", "RuleIDs", str(f.RuleID))
+		add("contains(#rl, :rl)", "#rl", AttrDeliveryRuleIDs, str(f.RuleID))
 	}
 	if f.Status != "" {
-		add("#st = :st", "#st", "Status", str(string(f.Status)))
+		add("#st = :st", "#st", AttrDeliveryStatus, str(string(f.Status)))
 	}
 	var (
 		items []map[string]types.AttributeValue
@@ -176,7 +209,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 		add("#ev = :ev", "#ev", "EventID", str(f.EventID))
 		items, next, err = s.eventPage(ctx, f.EventID, flt, f.Page)
 	} else {
-		items, next, err = s.page(ctx, deliveryKind, false, flt, f.Page)
+		items, next, err = s.deliveryPage(ctx, flt, f.Page)
 	}
 	if err != nil {
 		return nil, "", err
@@ -234,16 +267,198 @@ func (s *Store) eventPage(ctx context.Context, eventID string, flt *filter, p st
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
-	gsk := func(item map[string]types.AttributeValue) string {
-		v, _ := item[AttrGSI1SK].(*types.AttributeValueMemberS)
-		if v == nil {
-			return ""
-		}
-		return v.Value
-	}
 	slices.SortFunc(out, func(a, b map[string]types.AttributeValue) int { return strings.Compare(gsk(b), gsk(a)) })
 	if len(out) > limit {
-		return out[:limit], encodeCursor(out[limit-1]), nil
+		return out[:limit], deliveryCursor(gsk(out[limit-1])), nil
 	}
 	return out, "", nil
 }
+
+// deliveryCursor is the cursor of a delivery list that resumes with the
+// deliveries older than the sort key after.
+func deliveryCursor(after string) string {
+	b, _ := json.Marshal(cursor{PK: deliveryKind, SK: "-", GPK: deliveryKind, GSK: after})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// shardRead is where the list of one index shard stands.
+type shardRead struct {
+	pk   string
+	buf  []map[string]types.AttributeValue // read, passed the filter, not yet returned; newest first
+	last string                            // gsi1sk of the last entry read ("": none yet)
+	done bool                              // no older entry
+}
+
+// deliveryPage returns one page of deliveries, newest first, that pass
+// flt, from every index shard merged, and the cursor of the next page. It
+// stops after reading MaxDeliveryScan index entries: the page is then
+// partial (perhaps empty) and the cursor resumes where the read stopped.
+func (s *Store) deliveryPage(ctx context.Context, flt *filter, p store.Page) ([]map[string]types.AttributeValue, string, error) {
+	limit := limitOf(p.Limit)
+	before := "\uffff" // above every sort key
+	if p.Cursor != "" {
+		var err error
+		if before, err = decodeCursor(p.Cursor, deliveryKind); err != nil {
+			return nil, "", err
+		}
+	}
+	shards := make([]*shardRead, DeliveryShards)
+	for i := range shards {
+		shards[i] = &shardRead{pk: fmt.Sprintf("%s#%02d", deliveryKind, i), last: before}
+	}
+	// Unfiltered, each shard needs at most limit+1 entries; filtered, read
+	// in larger steps.
+	step := int32(limit + 1)
+	if flt != nil {
+		step = 500
+	}
+	var (
+		keys    []map[string]types.AttributeValue // the page, newest first
+		scanned int
+	)
+	for round := 0; ; round++ {
+		// Read the shards that have nothing buffered and may have more:
+		// all of them in the first round, then while the budget lasts.
+		for _, sh := range shards {
+			if sh.done || len(sh.buf) > 0 || (round > 0 && scanned >= MaxDeliveryScan) {
+				continue
+			}
+			in := s.queryKind(sh.pk, false, flt, sh.last)
+			in.Limit = aws.Int32(step)
+			res, err := s.db.Query(ctx, in)
+			if err != nil {
+				return nil, "", fmt.Errorf("list deliveries: %w", err)
+			}
+			// With more to read, Limit entries were evaluated.
+			n := int(res.ScannedCount)
+			if len(res.LastEvaluatedKey) > 0 {
+				n = max(n, int(step))
+			}
+			scanned += n
+			sh.buf = res.Items
+			if len(res.LastEvaluatedKey) == 0 {
+				sh.done = true
+			} else if sh.last, err = s.lastSortKey(ctx, res.LastEvaluatedKey); err != nil {
+				return nil, "", err
+			}
+		}
+		// Every entry from the frontier (the oldest point some shard with
+		// more has read to) up has been read: those can be returned (sort
+		// keys are unique, so only that shard's own last entry sits on it).
+		frontier := ""
+		for _, sh := range shards {
+			if !sh.done && sh.last > frontier {
+				frontier = sh.last
+			}
+		}
+		for len(keys) <= limit {
+			var top *shardRead
+			for _, sh := range shards {
+				if len(sh.buf) > 0 && gsk(sh.buf[0]) >= frontier && (top == nil || gsk(sh.buf[0]) > gsk(top.buf[0])) {
+					top = sh
+				}
+			}
+			if top == nil {
+				break
+			}
+			keys = append(keys, top.buf[0])
+			top.buf = top.buf[1:]
+		}
+		if len(keys) > limit {
+			items, err := s.batchGet(ctx, keys[:limit])
+			return items, deliveryCursor(gsk(keys[limit-1])), err
+		}
+		if frontier == "" { // every shard read to its end
+			items, err := s.batchGet(ctx, keys)
+			return items, "", err
+		}
+		if scanned >= MaxDeliveryScan {
+			// A partial page: what is from the frontier up is done.
+			items, err := s.batchGet(ctx, keys)
+			return items, deliveryCursor(frontier), err
+		}
+	}
+}
+
+// lastSortKey is the gsi1sk of an index query's LastEvaluatedKey, which
+// DynamoDB includes; kumo gives only the table key, and then the item is
+// read for it.
+func (s *Store) lastSortKey(ctx context.Context, lek map[string]types.AttributeValue) (string, error) {
+	if v, ok := lek[AttrGSI1SK].(*types.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	pk, _ := lek[AttrPK].(*types.AttributeValueMemberS)
+	sk, _ := lek[AttrSK].(*types.AttributeValueMemberS)
+	if pk == nil || sk == nil {
+		return "", fmt.Errorf("list deliveries: LastEvaluatedKey has no %s", AttrGSI1SK)
+	}
+	item, err := s.getItem(ctx, pk.Value, sk.Value)
+	if err != nil {
+		return "", fmt.Errorf("list deliveries: %w", err)
+	}
+	if v := gsk(item); v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("list deliveries: the last entry read (%s) is gone", sk.Value)
+}
+
+// batchGet reads the items with the keys of entries (index entries or
+// items), with consistent reads, in the entries' order. An item deleted
+// since (its TTL expired) is left out.
+func (s *Store) batchGet(ctx context.Context, entries []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	id := func(item map[string]types.AttributeValue) string {
+		pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
+		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			return ""
+		}
+		return pk.Value + "\x00" + sk.Value
+	}
+	got := make(map[string]map[string]types.AttributeValue, len(entries))
+	var pending []map[string]types.AttributeValue
+	for _, e := range entries {
+		pending = append(pending, map[string]types.AttributeValue{AttrPK: e[AttrPK], AttrSK: e[AttrSK]})
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt == batchGetRetries {
+			return nil, fmt.Errorf("list deliveries: %d items still unprocessed after %d reads", len(pending), attempt)
+		}
+		if attempt > 0 {
+			t := time.NewTimer(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("list deliveries: %w", ctx.Err())
+			case <-t.C:
+			}
+		}
+		n := min(len(pending), maxBatchGet)
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: pending[:n], ConsistentRead: aws.Bool(true)},
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("list deliveries: %w", err)
+		}
+		for _, item := range res.Responses[s.table] {
+			got[id(item)] = item
+		}
+		pending = append(res.UnprocessedKeys[s.table].Keys, pending[n:]...)
+	}
+	out := make([]map[string]types.AttributeValue, 0, len(entries))
+	for _, e := range entries {
+		if item, ok := got[id(e)]; ok {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+const (
+	// maxBatchGet is DynamoDB's limit of keys in one BatchGetItem.
+	maxBatchGet = 100
+	// batchGetRetries bounds the reads of unprocessed keys.
+	batchGetRetries = 6
+)

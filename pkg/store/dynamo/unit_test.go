@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -149,5 +151,15 @@ func TestClaimNeedsADeliveryID(t *testing.T) {
 				t.Errorf("claim: %v, want EInvalid", err)
 			}
 		})
+	}
+}
+
+// TestIndexProjectsTheFilters keeps the stack's index projection
+// (deploy.DeliveryIndexAttributes) holding what the list filters read.
+func TestIndexProjectsTheFilters(t *testing.T) {
+	for _, a := range []string{AttrDeliveryStatus, AttrDeliveryRuleIDs} {
+		if !slices.Contains(deploy.DeliveryIndexAttributes, a) {
+			t.Errorf("gsi1 does not project %s, which the delivery list filters on", a)
+		}
 	}
 }
