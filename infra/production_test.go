@@ -264,7 +264,7 @@ func TestDeliveryIndex(t *testing.T) {
 		full.tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 			"GlobalSecondaryIndexes": []any{map[string]any{
 				"IndexName":  "gsi1",
-				"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"Status", "RuleIDs"}},
+				"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"RuleIDs"}},
 				"KeySchema": []any{
 					map[string]any{"AttributeName": "gsi1pk", "KeyType": "HASH"},
 					map[string]any{"AttributeName": "gsi1sk", "KeyType": "RANGE"},

@@ -108,7 +108,7 @@ func TestTable(t *testing.T) {
 				map[string]any{"AttributeName": "gsi1pk", "KeyType": "HASH"},
 				map[string]any{"AttributeName": "gsi1sk", "KeyType": "RANGE"},
 			},
-			"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"Status", "RuleIDs"}},
+			"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"RuleIDs"}},
 		}},
 	}
 	tests := []struct {

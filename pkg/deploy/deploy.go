@@ -112,7 +112,9 @@ var (
 const ECSTaskGroupPrefix = "family:"
 
 // DeliveryIndexAttributes are the non-key attributes the table's index
-// (gsi1) projects: what the delivery list filters read (pkg/store/dynamo
-// reads the listed deliveries whole with BatchGetItem). The stack creates
-// the index with them; the store creates test tables with them.
-var DeliveryIndexAttributes = []string{"Status", "RuleIDs"}
+// (gsi1) projects: the rule filter's (pkg/store/dynamo reads the listed
+// deliveries whole with BatchGetItem). Only attributes that do not change
+// after a delivery is claimed: a changed projected attribute writes the
+// index again. The stack creates the index with them; the store creates
+// test tables with them.
+var DeliveryIndexAttributes = []string{"RuleIDs"}

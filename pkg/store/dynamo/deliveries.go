@@ -26,24 +26,28 @@ import (
 // DELIVERY#<shard>, the shard a hash of the id; gsi1sk creation time and
 // id): one partition took every delivery write of the table (~1,000 write
 // units a second, and a throttled index throttles the table). The index
-// projects only the keys and what the list filters read (Status, RuleIDs):
-// a list merges the shards newest first, filters on the index, and reads
-// the page's deliveries with one consistent BatchGetItem.
+// projects only the keys and RuleIDs (deploy.DeliveryIndexAttributes),
+// which never change after the claim: so the index is written once per
+// delivery, not at every attempt. A list merges the shards newest first,
+// filters by rule on the index and reads the deliveries with consistent
+// BatchGetItem calls (checking the status on them).
 const deliveryKind = "DELIVERY"
 
 // DeliveryShards is how many gsi1 partitions deliveries are spread over.
 // Each takes about 1,000 index writes a second (a delivery writes its index
-// entry about 3 times: claim, sending, outcome).
+// entry once, at the claim).
 const DeliveryShards = 8
 
-// MaxDeliveryScan bounds the index entries one filtered list request reads
-// (before the filter): a filter few deliveries pass (?status=failed over a
-// month) answers within the API's timeout with a partial page and a cursor
-// instead of reading the whole history.
+// MaxDeliveryScan bounds what one filtered list request reads (index
+// entries before the filter, and deliveries read for their status): a
+// filter few deliveries pass (?status=failed over a month) answers within
+// the API's timeout with a partial page and a cursor instead of reading the
+// whole history.
 const MaxDeliveryScan = 4000
 
-// Attributes of a delivery the index projects for the list filters (the
-// table's Go field names); the CDK stack projects the same.
+// Attributes of a delivery the list filters read (the Go field names):
+// the index projects RuleIDs (deploy.DeliveryIndexAttributes); the status
+// is read from the delivery.
 const (
 	AttrDeliveryStatus  = "Status"
 	AttrDeliveryRuleIDs = "RuleIDs"
@@ -197,19 +201,22 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if f.RuleID != "" {
 		add("contains(#rl, :rl)", "#rl", AttrDeliveryRuleIDs, str(f.RuleID))
 	}
-	if f.Status != "" {
-		add("#st = :st", "#st", AttrDeliveryStatus, str(string(f.Status)))
-	}
 	var (
 		items []map[string]types.AttributeValue
 		next  string
 		err   error
 	)
 	if f.EventID != "" {
+		if f.Status != "" {
+			add("#st = :st", "#st", "Status", str(string(f.Status)))
+		}
 		add("#ev = :ev", "#ev", "EventID", str(f.EventID))
 		items, next, err = s.eventPage(ctx, f.EventID, flt, f.Page)
 	} else {
-		items, next, err = s.deliveryPage(ctx, flt, f.Page)
+		// The index does not project the status (it changes on every
+		// attempt, and each change would write the index too): it is
+		// checked on the deliveries read.
+		items, next, err = s.deliveryPage(ctx, flt, string(f.Status), f.Page)
 	}
 	if err != nil {
 		return nil, "", err
@@ -290,10 +297,12 @@ type shardRead struct {
 }
 
 // deliveryPage returns one page of deliveries, newest first, that pass
-// flt, from every index shard merged, and the cursor of the next page. It
-// stops after reading MaxDeliveryScan index entries: the page is then
-// partial (perhaps empty) and the cursor resumes where the read stopped.
-func (s *Store) deliveryPage(ctx context.Context, flt *filter, p store.Page) ([]map[string]types.AttributeValue, string, error) {
+// flt (on the index) and have the status (if not ""), from every index
+// shard merged, and the cursor of the next page. It stops once it has read
+// MaxDeliveryScan index entries and deliveries together: the page is then
+// partial (perhaps empty) and the cursor resumes after the last entry
+// examined.
+func (s *Store) deliveryPage(ctx context.Context, flt *filter, status string, p store.Page) ([]map[string]types.AttributeValue, string, error) {
 	limit := limitOf(p.Limit)
 	before := "\uffff" // above every sort key
 	if p.Cursor != "" {
@@ -309,18 +318,20 @@ func (s *Store) deliveryPage(ctx context.Context, flt *filter, p store.Page) ([]
 	// Unfiltered, each shard needs at most limit+1 entries; filtered, read
 	// in larger steps.
 	step := int32(limit + 1)
-	if flt != nil {
-		step = 500
+	if flt != nil || status != "" {
+		step = 250
 	}
 	var (
-		keys    []map[string]types.AttributeValue // the page, newest first
-		scanned int
+		out      []map[string]types.AttributeValue // the page (index entries, or deliveries with a status), newest first
+		read     int                               // index entries and deliveries read
+		examined string                            // sort key of the last entry examined ("": none)
 	)
+	full := func() bool { return len(out) > limit }
 	for round := 0; ; round++ {
 		// Read the shards that have nothing buffered and may have more:
 		// all of them in the first round, then while the budget lasts.
 		for _, sh := range shards {
-			if sh.done || len(sh.buf) > 0 || (round > 0 && scanned >= MaxDeliveryScan) {
+			if sh.done || len(sh.buf) > 0 || (round > 0 && read >= MaxDeliveryScan) {
 				continue
 			}
 			in := s.queryKind(sh.pk, false, flt, sh.last)
@@ -334,7 +345,7 @@ func (s *Store) deliveryPage(ctx context.Context, flt *filter, p store.Page) ([]
 			if len(res.LastEvaluatedKey) > 0 {
 				n = max(n, int(step))
 			}
-			scanned += n
+			read += n
 			sh.buf = res.Items
 			if len(res.LastEvaluatedKey) == 0 {
 				sh.done = true
@@ -343,15 +354,16 @@ func (s *Store) deliveryPage(ctx context.Context, flt *filter, p store.Page) ([]
 			}
 		}
 		// Every entry from the frontier (the oldest point some shard with
-		// more has read to) up has been read: those can be returned (sort
-		// keys are unique, so only that shard's own last entry sits on it).
+		// more has read to) up has been read: those can be examined, in
+		// order (sort keys are unique, so only that shard's own last entry
+		// sits on the frontier).
 		frontier := ""
 		for _, sh := range shards {
 			if !sh.done && sh.last > frontier {
 				frontier = sh.last
 			}
 		}
-		for len(keys) <= limit {
+		pop := func() map[string]types.AttributeValue {
 			var top *shardRead
 			for _, sh := range shards {
 				if len(sh.buf) > 0 && gsk(sh.buf[0]) >= frontier && (top == nil || gsk(sh.buf[0]) > gsk(top.buf[0])) {
@@ -359,23 +371,75 @@ func (s *Store) deliveryPage(ctx context.Context, flt *filter, p store.Page) ([]
 				}
 			}
 			if top == nil {
+				return nil
+			}
+			e := top.buf[0]
+			top.buf = top.buf[1:]
+			return e
+		}
+		for !full() && (status == "" || read < MaxDeliveryScan) {
+			// Without a status the entries are the page; with one, read
+			// the candidates (at most a BatchGetItem's worth) and keep
+			// those with the status.
+			want := limit + 1 - len(out)
+			if status != "" {
+				want = maxBatchGet
+			}
+			var cands []map[string]types.AttributeValue
+			for len(cands) < want {
+				e := pop()
+				if e == nil {
+					break
+				}
+				cands = append(cands, e)
+			}
+			if len(cands) == 0 {
 				break
 			}
-			keys = append(keys, top.buf[0])
-			top.buf = top.buf[1:]
+			examined = gsk(cands[len(cands)-1])
+			if status == "" {
+				out = append(out, cands...)
+				continue
+			}
+			items, err := s.batchGet(ctx, cands)
+			if err != nil {
+				return nil, "", err
+			}
+			read += len(cands)
+			for _, it := range items {
+				if st, ok := it[AttrDeliveryStatus].(*types.AttributeValueMemberS); ok && st.Value == status && !full() {
+					out = append(out, it)
+				}
+			}
 		}
-		if len(keys) > limit {
-			items, err := s.batchGet(ctx, keys[:limit])
-			return items, deliveryCursor(gsk(keys[limit-1])), err
+		if full() {
+			page := out[:limit]
+			if status == "" {
+				var err error
+				if page, err = s.batchGet(ctx, page); err != nil {
+					return nil, "", err
+				}
+			}
+			return page, deliveryCursor(gsk(out[limit-1])), nil
 		}
-		if frontier == "" { // every shard read to its end
-			items, err := s.batchGet(ctx, keys)
-			return items, "", err
-		}
-		if scanned >= MaxDeliveryScan {
-			// A partial page: what is from the frontier up is done.
-			items, err := s.batchGet(ctx, keys)
-			return items, deliveryCursor(frontier), err
+		more := frontier != "" || slices.ContainsFunc(shards, func(sh *shardRead) bool { return len(sh.buf) > 0 })
+		if !more || read >= MaxDeliveryScan {
+			page := out
+			if status == "" {
+				var err error
+				if page, err = s.batchGet(ctx, page); err != nil {
+					return nil, "", err
+				}
+			}
+			if !more {
+				return page, "", nil
+			}
+			// A partial page: everything down to the last entry examined
+			// (or, if none was, to the frontier) is done.
+			if examined == "" {
+				examined = frontier
+			}
+			return page, deliveryCursor(examined), nil
 		}
 	}
 }
