@@ -79,7 +79,7 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 	}
 	metrics := metric.NewEMF(opts.Metrics, ns, opts.Now)
 	if cfg.EmailFrom != "" {
-		sc := ses.Config{From: cfg.EmailFrom, ConfigurationSet: cfg.SESConfigurationSet, Instances: instances, Now: opts.Now}
+		sc := ses.Config{From: cfg.EmailFrom, ConfigurationSet: cfg.SESConfigurationSet, Instances: instances, Now: opts.Now, Logger: opts.Logger}
 		if q, ok := c.SES.(ses.QuotaReader); ok {
 			sc.Quota = q // *sesv2.Client: paced to the account's send rate
 		}

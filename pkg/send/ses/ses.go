@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -90,6 +91,9 @@ type Config struct {
 	Instances int
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Logger gets a warning when the quota cannot be read (sends are then
+	// paced to the rate in use: SandboxRate at first). Default: none.
+	Logger *slog.Logger
 }
 
 // Sender delivers email notifications through SES. It implements
@@ -100,6 +104,7 @@ type Sender struct {
 	cfgSet string
 
 	quota     QuotaReader
+	log       *slog.Logger
 	instances int
 	now       func() time.Time
 	pace      *pace.Limiter
@@ -116,7 +121,10 @@ func New(client Client, cfg Config) (*Sender, error) {
 		return nil, notify.Invalid("from", "%q is not an email address", cfg.From)
 	}
 	s := &Sender{client: client, from: from.Address, cfgSet: cfg.ConfigurationSet,
-		quota: cfg.Quota, instances: max(cfg.Instances, 1), now: cfg.Now}
+		quota: cfg.Quota, instances: max(cfg.Instances, 1), now: cfg.Now, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -208,7 +216,10 @@ func (s *Sender) waitSlot(ctx context.Context, n int) error {
 	if stale {
 		// A failed read keeps the rate in use (SandboxRate at first).
 		out, err := s.quota.GetAccount(ctx, &sesv2.GetAccountInput{})
-		if err == nil && out.SendQuota != nil && out.SendQuota.MaxSendRate > 0 {
+		switch {
+		case err != nil:
+			s.log.WarnContext(ctx, "ses: cannot read the send quota; pacing to the rate in use", "err", err, "perSecond", s.pace.Rate())
+		case out.SendQuota != nil && out.SendQuota.MaxSendRate > 0:
 			s.pace.SetRate(out.SendQuota.MaxSendRate / float64(s.instances))
 		}
 	}
