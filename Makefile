@@ -96,7 +96,7 @@ INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSIO
 # sender too (deploy has none: emailFrom must be given).
 NO_AWS := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-SYNTH_CONTEXT := -c account=123456789012 -c region=us-east-1 -c emailFrom=notify@example.com
+SYNTH_CONTEXT := -c account=123456789012 -c region=us-east-1 -c emailFrom=notify@example.com -c alarmEmail=oncall@example.com
 # Extra CDK arguments for synth/deploy, e.g. CDK_ARGS="-c emailFrom=notify@example.com"
 CDK_ARGS ?=
 
@@ -127,7 +127,7 @@ synth: build cdk-cli ## synthesize the CloudFormation template into cdk.out/ (no
 	$(NO_AWS) $(INFRA_ENV) $(CDK) synth --no-notices --quiet $(SYNTH_CONTEXT) $(CDK_ARGS)
 	@echo "template: cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$')"
 
-deploy: build cdk-cli ## deploy to the AWS account of your current credentials (CDK_ARGS="-c emailFrom=...")
+deploy: build cdk-cli ## deploy to the AWS account of your current credentials (CDK_ARGS="-c emailFrom=... -c alarmEmail=...")
 	$(INFRA_ENV) $(CDK) deploy --no-notices $(CDK_ARGS)
 ### END infra section
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 )
 
 // Context keys read by LoadConfig. Each can be set in cdk.json ("context")
@@ -39,6 +41,24 @@ const (
 	CtxConsoleScopes       = "consoleScopes"
 	CtxConsoleLogoutURL    = "consoleLogoutUrl"
 	CtxCognitoDomainPrefix = "cognitoDomainPrefix"
+)
+
+// Context keys of production sizing and the SES sandbox (issue 16).
+const (
+	// CtxDispatcherMaxConcurrency bounds the dispatcher's concurrent
+	// instances (the SQS event source's MaximumConcurrency, 2–1000; default
+	// deploy.DefaultDispatcherConcurrency). SES sends are paced to the
+	// account's rate divided by it.
+	CtxDispatcherMaxConcurrency = "dispatcherMaxConcurrency"
+	// CtxIngestReservedConcurrency reserves concurrency for ingest so the
+	// dispatcher or the api can never starve it (default 5; 0 reserves
+	// none, needed on a new account whose concurrency quota is 10).
+	CtxIngestReservedConcurrency = "ingestReservedConcurrency"
+	// CtxSESSandbox grants what sending from the SES sandbox needs: SES
+	// checks IAM against the recipients' identities too, so the dispatcher
+	// may send from every identity in the account and region (default
+	// false; leave the sandbox and turn it off).
+	CtxSESSandbox = "sesSandbox"
 )
 
 // Job sources: the AWS services whose job state changes the stack routes
@@ -77,10 +97,12 @@ type Config struct {
 	JWTIssuer   string
 	JWTAudience []string
 	// AlarmEmail subscribes an address to a new alarm topic; AlarmTopicARN
-	// sends alarms to an existing topic instead. Both empty: no actions.
+	// sends alarms to an existing topic instead. One is required.
 	AlarmEmail    string
 	AlarmTopicARN string
-	// Tracing turns on AWS X-Ray active tracing for the functions.
+	// Tracing turns on AWS X-Ray active tracing for the functions (default
+	// off: the functions are not instrumented, so traces would show only
+	// the Lambda service's segments).
 	Tracing bool
 	// LogRetentionDays is how long function and access logs are kept.
 	LogRetentionDays int
@@ -99,7 +121,8 @@ type Config struct {
 	// OldestMessageAlarmSeconds is the age of the oldest queued event that
 	// raises an alarm.
 	OldestMessageAlarmSeconds float64
-	// EventBusName is the name of the custom event bus for Argo events.
+	// EventBusName is the name of the custom event bus for Argo events
+	// (default: "argo-" and the stack name, unique per stack and region).
 	EventBusName string
 	// JobSources are the AWS job services routed to ingest (AllJobSources
 	// by default).
@@ -116,6 +139,14 @@ type Config struct {
 	// CognitoDomainPrefix is the Cognito hosted sign-in domain's prefix
 	// (default argo-notify-<stack>-<account>); only without JWTIssuer.
 	CognitoDomainPrefix string
+
+	// DispatcherMaxConcurrency is the SQS event source's MaximumConcurrency.
+	DispatcherMaxConcurrency int
+	// IngestReservedConcurrency is ingest's reserved concurrency (0: none).
+	IngestReservedConcurrency int
+	// SESSandbox grants sending from any identity of the account (the
+	// sandbox checks the recipients' identities).
+	SESSandbox bool
 }
 
 // cognitoPrefix is the shape of a Cognito domain prefix.
@@ -142,7 +173,7 @@ func LoadConfig(get func(key string) any) (Config, error) {
 		JWTAudience:               r.list(CtxJWTAudience, nil),
 		AlarmEmail:                r.str(CtxAlarmEmail, ""),
 		AlarmTopicARN:             r.str(CtxAlarmTopicARN, ""),
-		Tracing:                   r.boolean(CtxTracing, true),
+		Tracing:                   r.boolean(CtxTracing, false),
 		LogRetentionDays:          int(r.number(CtxLogRetentionDays, 30)),
 		Retain:                    r.boolean(CtxRetain, true),
 		DomainName:                r.str(CtxDomainName, ""),
@@ -151,15 +182,26 @@ func LoadConfig(get func(key string) any) (Config, error) {
 		APIRateLimit:              r.number(CtxAPIRateLimit, 50),
 		APIBurstLimit:             r.number(CtxAPIBurstLimit, 100),
 		OldestMessageAlarmSeconds: r.number(CtxOldestMessageAlarm, 900),
-		EventBusName:              r.str(CtxEventBusName, "argo"),
+		EventBusName:              r.str(CtxEventBusName, ""),
 		JobSources:                r.list(CtxJobSources, AllJobSources),
 		ConsoleClientID:           r.str(CtxConsoleClientID, ""),
 		ConsoleScopes:             r.list(CtxConsoleScopes, nil),
 		ConsoleLogoutURL:          r.str(CtxConsoleLogoutURL, ""),
 		CognitoDomainPrefix:       r.str(CtxCognitoDomainPrefix, ""),
+
+		DispatcherMaxConcurrency:  int(r.number(CtxDispatcherMaxConcurrency, deploy.DefaultDispatcherConcurrency)),
+		IngestReservedConcurrency: int(r.number(CtxIngestReservedConcurrency, 5)),
+		SESSandbox:                r.boolean(CtxSESSandbox, false),
 	}
 	if c.SESIdentity == "" {
+		// The identity is the address, without a display name.
 		c.SESIdentity = c.EmailFrom
+		if a, err := mail.ParseAddress(c.EmailFrom); err == nil {
+			c.SESIdentity = a.Address
+		}
+	}
+	if c.EventBusName == "" {
+		c.EventBusName = "argo-" + c.StackName
 	}
 	if err := c.validate(); err != nil {
 		r.errs = append(r.errs, err.Error())
@@ -219,8 +261,23 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("%s %q: want 1-63 lower-case letters, digits and inner hyphens, without aws, amazon or cognito", CtxCognitoDomainPrefix, c.CognitoDomainPrefix))
 		}
 	}
-	if c.AlarmEmail != "" && c.AlarmTopicARN != "" {
+	switch {
+	case c.AlarmEmail != "" && c.AlarmTopicARN != "":
 		errs = append(errs, fmt.Sprintf("set at most one of %s and %s", CtxAlarmEmail, CtxAlarmTopicARN))
+	case c.AlarmEmail == "" && c.AlarmTopicARN == "":
+		errs = append(errs, fmt.Sprintf("an alarm target is required, or alarms reach nobody: -c %s=oncall@example.com (a new SNS topic, confirm the subscription) or -c %s=<an SNS topic ARN>", CtxAlarmEmail, CtxAlarmTopicARN))
+	case c.AlarmEmail != "":
+		if _, err := mail.ParseAddress(c.AlarmEmail); err != nil {
+			errs = append(errs, fmt.Sprintf("%s %q is not an email address", CtxAlarmEmail, c.AlarmEmail))
+		}
+	case !strings.HasPrefix(c.AlarmTopicARN, "arn:"):
+		errs = append(errs, fmt.Sprintf("%s %q is not an ARN", CtxAlarmTopicARN, c.AlarmTopicARN))
+	}
+	if c.DispatcherMaxConcurrency < 2 || c.DispatcherMaxConcurrency > 1000 {
+		errs = append(errs, fmt.Sprintf("%s must be between 2 and 1000 (SQS event source MaximumConcurrency)", CtxDispatcherMaxConcurrency))
+	}
+	if c.IngestReservedConcurrency < 0 {
+		errs = append(errs, fmt.Sprintf("%s must not be negative", CtxIngestReservedConcurrency))
 	}
 	if (c.DomainName == "") != (c.CertificateARN == "") {
 		errs = append(errs, fmt.Sprintf("%s and %s go together", CtxDomainName, CtxCertificateARN))

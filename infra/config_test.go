@@ -11,7 +11,7 @@ func ctx(m map[string]any) func(string) any {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	c, err := LoadConfig(ctx(map[string]any{CtxEmailFrom: "notify@example.com"}))
+	c, err := LoadConfig(ctx(map[string]any{CtxEmailFrom: "notify@example.com", CtxAlarmEmail: "oncall@example.com"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,10 +22,13 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"assetDir", c.AssetDir, ".bin/lambda"},
 		{"stackName", c.StackName, "ArgoNotify"},
 		{"sesIdentity defaults to emailFrom", c.SESIdentity, "notify@example.com"},
-		{"tracing", c.Tracing, true},
+		{"tracing", c.Tracing, false},
 		{"retain", c.Retain, true},
 		{"logRetentionDays", c.LogRetentionDays, 30},
-		{"eventBusName", c.EventBusName, "argo"},
+		{"eventBusName", c.EventBusName, "argo-ArgoNotify"},
+		{"dispatcherMaxConcurrency", c.DispatcherMaxConcurrency, 2},
+		{"ingestReservedConcurrency", c.IngestReservedConcurrency, 5},
+		{"sesSandbox", c.SESSandbox, false},
 		{"apiRateLimit", c.APIRateLimit, 50.0},
 		{"jwtIssuer", c.JWTIssuer, ""},
 	}
@@ -65,6 +68,7 @@ func TestLoadConfigValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.ctx[CtxEmailFrom] = "notify@example.com"
+			tt.ctx[CtxAlarmTopicARN] = "arn:aws:sns:eu-west-1:123456789012:oncall"
 			c, err := LoadConfig(ctx(tt.ctx))
 			if err != nil {
 				t.Fatal(err)
@@ -87,6 +91,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"issuer without audience", map[string]any{CtxJWTIssuer: "https://idp.example.com/"}, "go together"},
 		{"http issuer", map[string]any{CtxJWTIssuer: "http://idp.example.com/", CtxJWTAudience: "a"}, "https://"},
 		{"both alarm targets", map[string]any{CtxAlarmEmail: "a@example.com", CtxAlarmTopicARN: "arn:aws:sns:eu-west-1:1:t"}, "at most one"},
+		{"no alarm target", map[string]any{}, "an alarm target is required"},
+		{"bad alarm topic", map[string]any{CtxAlarmTopicARN: "oncall"}, "is not an ARN"},
+		{"concurrency below SQS minimum", map[string]any{CtxDispatcherMaxConcurrency: "1"}, "between 2 and 1000"},
+		{"negative reserved concurrency", map[string]any{CtxIngestReservedConcurrency: -1}, "must not be negative"},
 		{"domain without certificate", map[string]any{CtxDomainName: "n.example.com"}, "certificateArn"},
 		{"odd retention", map[string]any{CtxLogRetentionDays: "31"}, "logRetentionDays 31"},
 		{"bad bool", map[string]any{CtxTracing: "yes please"}, "tracing must be true or false"},
@@ -98,6 +106,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, ok := tt.ctx[CtxEmailFrom]; !ok && tt.name != "no sender" {
 				tt.ctx[CtxEmailFrom] = "notify@example.com"
+			}
+			if _, ok := tt.ctx[CtxAlarmTopicARN]; !ok && tt.name != "no alarm target" {
+				tt.ctx[CtxAlarmEmail] = "oncall@example.com"
 			}
 			_, err := LoadConfig(ctx(tt.ctx))
 			if err == nil {

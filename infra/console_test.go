@@ -46,14 +46,14 @@ func consoleStack(t *testing.T, once *sync.Once, s **synthesized, ctx map[string
 // own endpoint.
 func cognitoDefault(t *testing.T) *synthesized {
 	return consoleStack(t, &cognitoOnce, &cognitoStack, map[string]any{
-		CtxStackName: "ArgoNotifyProd", CtxEmailFrom: "notify@example.net", CtxRetain: false, CtxJobSources: "none",
+		CtxStackName: "ArgoNotifyProd", CtxEmailFrom: "notify@example.net", CtxAlarmEmail: "oncall@example.net", CtxRetain: false, CtxJobSources: "none",
 	})
 }
 
 // external is an OIDC provider with the console registered as its own client.
 func external(t *testing.T) *synthesized {
 	return consoleStack(t, &externalOnce, &externalStk, map[string]any{
-		CtxStackName: "ArgoNotifyIdp", CtxEmailFrom: "notify@example.net", CtxRetain: false, CtxJobSources: "none",
+		CtxStackName: "ArgoNotifyIdp", CtxEmailFrom: "notify@example.net", CtxAlarmEmail: "oncall@example.net", CtxRetain: false, CtxJobSources: "none",
 		CtxJWTIssuer: "https://idp.example.net/oauth2/default", CtxJWTAudience: "api://argo-notify",
 		CtxConsoleClientID: "0oaconsole", CtxConsoleScopes: "openid,email,profile,offline_access",
 		CtxConsoleLogoutURL: "https://idp.example.net/logout",
@@ -285,7 +285,7 @@ func TestConsoleNagClean(t *testing.T) {
 
 func TestConsoleConfig(t *testing.T) {
 	base := func(kv ...any) map[string]any {
-		m := map[string]any{CtxEmailFrom: "notify@example.com"}
+		m := map[string]any{CtxEmailFrom: "notify@example.com", CtxAlarmEmail: "oncall@example.com"}
 		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i].(string)] = kv[i+1]
 		}

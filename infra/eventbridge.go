@@ -35,12 +35,18 @@ func (b *builder) eventBridge() {
 	for _, src := range b.cfg.JobSources {
 		js := jobSourcePatterns[src]
 		p := js.pattern
+		detail := map[string]any{p.StatusField: p.Terminal}
+		if src == JobSourceECS {
+			// Standalone tasks only: a service's tasks stop whenever it
+			// scales or deploys.
+			detail["group"] = []any{map[string]any{"prefix": deploy.ECSTaskGroupPrefix}}
+		}
 		awsevents.NewRule(stack, jsii.String(js.id+"Rule"), &awsevents.RuleProps{
 			Description: jsii.String(p.DetailType + " (terminal states only) to ingest"),
 			EventPattern: &awsevents.EventPattern{
 				Source:     jsii.Strings(p.Source),
 				DetailType: jsii.Strings(p.DetailType),
-				Detail:     &map[string]any{p.StatusField: p.Terminal},
+				Detail:     &detail,
 			},
 			Targets: &[]awsevents.IRuleTarget{target()},
 		})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -40,9 +41,9 @@ func (b *builder) functions() {
 		deploy.EnvSecretPrefix:    jsii.String(b.secretPrefix()),
 		deploy.EnvIngestSecretARN: ns.IngestSecret.SecretArn(),
 	}
-	if cfg.SESConfigurationSet != "" {
-		env[deploy.EnvSESConfigurationSet] = jsii.String(cfg.SESConfigurationSet)
-	}
+	env[deploy.EnvSESConfigurationSet] = b.configSetName
+	env[deploy.EnvMetricNamespace] = jsii.String(b.metricNamespace())
+	env[deploy.EnvDispatcherConcurrency] = jsii.String(strconv.Itoa(cfg.DispatcherMaxConcurrency))
 	if cfg.SlackAPIURL != "" {
 		env[deploy.EnvSlackAPIURL] = jsii.String(cfg.SlackAPIURL)
 	}
@@ -51,6 +52,12 @@ func (b *builder) functions() {
 		tracing = awslambda.Tracing_ACTIVE
 	}
 	for _, s := range functionSpecs {
+		// Ingest's reserved concurrency keeps the dispatcher and the api
+		// from starving it; the dispatcher is bounded by its event source.
+		var reserved *float64
+		if s.name == FnIngest && cfg.IngestReservedConcurrency > 0 {
+			reserved = jsii.Number(cfg.IngestReservedConcurrency)
+		}
 		logs := awslogs.NewLogGroup(b.stack, jsii.String(title(s.name)+"Logs"), &awslogs.LogGroupProps{
 			Retention:     b.retention,
 			RemovalPolicy: b.removal,
@@ -74,9 +81,11 @@ func (b *builder) functions() {
 			LogGroup:              logs,
 			LoggingFormat:         awslambda.LoggingFormat_JSON,
 			ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
-			SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
-			Tracing:               tracing,
-			Environment:           &env,
+			// INFO keeps the REPORT lines (duration, memory, init).
+			SystemLogLevelV2:             awslambda.SystemLogLevel_INFO,
+			Tracing:                      tracing,
+			Environment:                  &env,
+			ReservedConcurrentExecutions: reserved,
 		})
 	}
 }

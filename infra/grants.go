@@ -36,6 +36,8 @@ func (b *builder) grants() {
 	}, secretPrefixARN)
 	grant(dispatcher, "IntegrationSecretsRead", []string{"secretsmanager:GetSecretValue"}, secretPrefixARN)
 	grant(dispatcher, "SendEmail", []string{"ses:SendEmail", "ses:SendRawEmail"}, b.sesResources...)
+	// The send rate the dispatcher paces to; GetAccount has no resource.
+	grant(dispatcher, "SESQuota", []string{"ses:GetAccount"}, jsii.String("*"))
 	// EventBridge invokes ingest asynchronously: a failure after Lambda's
 	// retries lands in the events DLQ instead of being dropped.
 	ingest.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
@@ -46,13 +48,16 @@ func (b *builder) grants() {
 	dispatcher.AddEventSource(awslambdaeventsources.NewSqsEventSource(ns.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(dispatcherBatchSize),
 		ReportBatchItemFailures: jsii.Bool(true),
+		// Bounded so that bursts wait in the queue instead of throttling
+		// SES and Slack (or taking the account's concurrency).
+		MaxConcurrency: jsii.Number(b.cfg.DispatcherMaxConcurrency),
 	}))
 }
 
 // tableActions are the DynamoDB calls pkg/store/dynamo makes (its API
 // interface); TransactWriteItems is authorized per item, as PutItem and
 // DeleteItem.
-var tableActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+var tableActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"}
 
 // grant adds one statement, named sid, of actions on resources to fn's role.
 func grant(fn awslambda.Function, sid string, actions []string, resources ...*string) {

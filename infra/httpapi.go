@@ -130,5 +130,6 @@ func (b *builder) consoleURL() *string {
 const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
 	`"requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey",` +
 	`"status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength",` +
-	`"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
+	`"integrationLatency":"$context.integrationLatency","responseLatency":"$context.responseLatency",` +
+	`"integrationError":"$context.integrationErrorMessage","errorMessage":"$context.error.message",` +
 	`"authorizerError":"$context.authorizer.error","sub":"$context.authorizer.claims.sub"}`

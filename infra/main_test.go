@@ -22,7 +22,7 @@ var (
 	// custom domain, SES domain identity and configuration set, tracing on.
 	full *synthesized
 	// lean is an OIDC deployment: JWT issuer, existing SES identity, one
-	// job source, no alarm actions, tracing off, nothing retained.
+	// job source, an existing alarm topic, tracing off, nothing retained.
 	lean *synthesized
 )
 
@@ -67,6 +67,7 @@ func setup(m *testing.M) (int, error) {
 		CtxDomainName:          "notify.example.com",
 		CtxCertificateARN:      "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
 		CtxSlackAPIURL:         "https://slack.example.com/api/",
+		CtxTracing:             "true",
 	}
 	leanCtx := map[string]any{
 		CtxAssetDir:       dir,
@@ -78,6 +79,7 @@ func setup(m *testing.M) (int, error) {
 		CtxTracing:        "false",
 		CtxRetain:         false,
 		CtxJobSources:     "batch",
+		CtxAlarmTopicARN:  "arn:aws:sns:eu-west-1:123456789012:oncall",
 	}
 	if full, err = synth(fullCtx); err != nil {
 		return 0, fmt.Errorf("full stack: %w", err)

@@ -23,6 +23,11 @@ const (
 	reasonIngestSecretRotation = "The ingest HMAC key is shared with the event senders (Argo) that sign requests; " +
 		"an automatic rotation would break them until reconfigured. Rotate by hand (put a new value, update the " +
 		"senders), as the README describes."
+	reasonSESQuota = "ses:GetAccount (the account's send rate, which the dispatcher paces to) has no resource-level " +
+		"permissions, so IAM requires Resource \"*\"; it reads quotas only."
+	reasonSESSandbox = "sesSandbox=true: in the SES sandbox, SES authorizes SendEmail against the recipients' identities " +
+		"too (each a verified address of this account and region), so the grant covers identity/* of the account; " +
+		"turn it off once production access is granted."
 	reasonPlusTier = "Cognito threat protection needs the Plus feature plan (priced per monthly active user). This " +
 		"pool holds only a few administrators, self sign-up is off and TOTP MFA is required; organizations " +
 		"that need more use their own OIDC provider (-c jwtIssuer=...), and then no pool is created."
@@ -38,8 +43,15 @@ func addSuppressions(ns *NotifyStack, cfg Config) {
 		},
 		FnDispatcher: {
 			{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reasonDispatcherSecrets), AppliesTo: &[]any{secretPrefix}},
+			{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reasonSESQuota), AppliesTo: &[]any{"Resource::*"}},
 		},
 		FnIngest: {},
+	}
+	if cfg.SESSandbox {
+		roleFindings[FnDispatcher] = append(roleFindings[FnDispatcher], &cdknag.NagPackSuppression{
+			Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reasonSESSandbox),
+			AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:ses:.*:identity\/\*$/g`)}},
+		})
 	}
 	for name, sup := range roleFindings {
 		if cfg.Tracing {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -19,7 +20,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 )
+
+// metricNamespace is the namespace of the dispatcher's embedded metrics in
+// this stack.
+func (b *builder) metricNamespace() string {
+	return deploy.DefaultMetricNamespace + "/" + b.stackName()
+}
 
 // Function names: each is a folder under Config.AssetDir holding the
 // `bootstrap` binary that `make build` writes.
@@ -62,6 +71,8 @@ type NotifyStack struct {
 	IngestRoute awsapigatewayv2.HttpRoute
 	// UserPool is the admins' Cognito user pool; nil with a JWT issuer.
 	UserPool awscognito.UserPool
+	// Dashboard shows every alarm of the stack.
+	Dashboard awscloudwatch.Dashboard
 }
 
 // CheckAssets reports an error unless every function's bootstrap binary is
@@ -131,11 +142,12 @@ type builder struct {
 	retention awslogs.RetentionDays
 	ns        *NotifyStack
 
-	sesResources []*string            // ses: what the dispatcher may send from
-	identity     awsses.EmailIdentity // ses: the identity created, if any
-	stage        awsapigatewayv2.HttpStage
-	domain       awsapigatewayv2.DomainName
-	poolClient   awscognito.UserPoolClient
+	sesResources  []*string            // ses: what the dispatcher may send from
+	identity      awsses.EmailIdentity // ses: the identity created, if any
+	configSetName *string              // ses: the configuration set sent with
+	stage         awsapigatewayv2.HttpStage
+	domain        awsapigatewayv2.DomainName
+	poolClient    awscognito.UserPoolClient
 }
 
 // stackName is the CloudFormation stack name (a token when the stack name

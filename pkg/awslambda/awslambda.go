@@ -13,8 +13,11 @@ package awslambda
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +51,8 @@ const (
 	EnvOIDCClientID        = deploy.EnvOIDCClientID
 	EnvOIDCScopes          = deploy.EnvOIDCScopes
 	EnvOIDCLogoutURL       = deploy.EnvOIDCLogoutURL
+	EnvMetricNamespace     = deploy.EnvMetricNamespace
+	EnvDispatcherConc      = deploy.EnvDispatcherConcurrency
 )
 
 // Config is the configuration of AWS mode. Which fields a function needs
@@ -85,6 +90,15 @@ type Config struct {
 	OIDCClientID  string
 	OIDCScopes    string
 	OIDCLogoutURL string
+	// MetricNamespace is the CloudWatch namespace of the dispatcher's
+	// embedded metrics (ARGO_NOTIFY_METRIC_NAMESPACE); default
+	// deploy.DefaultMetricNamespace.
+	MetricNamespace string
+	// DispatcherConcurrency is the event source's MaximumConcurrency
+	// (ARGO_NOTIFY_DISPATCHER_CONCURRENCY): the dispatcher paces SES and
+	// Slack to the provider's rate divided by it. Default
+	// deploy.DefaultDispatcherConcurrency.
+	DispatcherConcurrency int
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in main).
@@ -103,7 +117,19 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		OIDCClientID:        v(EnvOIDCClientID),
 		OIDCScopes:          v(EnvOIDCScopes),
 		OIDCLogoutURL:       v(EnvOIDCLogoutURL),
+		MetricNamespace:     v(EnvMetricNamespace),
+		// An unset or bad value is the default (a positive number).
+		DispatcherConcurrency: positiveInt(v(EnvDispatcherConc)),
 	}
+}
+
+// positiveInt parses s, or returns 0 when it is not a positive integer.
+func positiveInt(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n
 }
 
 // require returns an error naming the first of the variables that is unset,
@@ -170,6 +196,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics receives the dispatcher's embedded-format metric lines.
+	// Default: os.Stdout, which CloudWatch Logs reads them from.
+	Metrics io.Writer
 }
 
 func (o Options) withDefaults() Options {
@@ -178,6 +207,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = os.Stdout
 	}
 	return o
 }

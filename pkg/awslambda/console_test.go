@@ -29,7 +29,7 @@ func TestAPIServesConsole(t *testing.T) {
 	}
 	get := func(path string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
-		return route(t, a, "GET /{proxy+}", path)
+		return viaRoute(t, a, "GET /{proxy+}", path)
 	}
 	cfgResp := get("/console-config.json")
 	if cfgResp.StatusCode != 200 || !strings.Contains(cfgResp.Body, `"signIn":"oidc"`) || !strings.Contains(cfgResp.Body, `"clientId":"client123"`) {
@@ -52,7 +52,7 @@ func TestAPIServesConsole(t *testing.T) {
 		}
 	}
 	// By an authorized route, the API answers (here: its 404 problem).
-	if resp := route(t, a, "ANY /v1/{proxy+}", "/v1/no-such-thing"); resp.StatusCode != 404 || !strings.Contains(resp.Headers["Content-Type"], "problem+json") {
+	if resp := viaRoute(t, a, "ANY /v1/{proxy+}", "/v1/no-such-thing"); resp.StatusCode != 404 || !strings.Contains(resp.Headers["Content-Type"], "problem+json") {
 		t.Errorf("ANY /v1/{proxy+}: %d %s %.200s, want the API's 404 problem", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
 	}
 
@@ -62,8 +62,8 @@ func TestAPIServesConsole(t *testing.T) {
 	}
 }
 
-// route serves a GET that API Gateway matched to routeKey.
-func route(t *testing.T, a *awslambda.API, routeKey, path string) events.APIGatewayV2HTTPResponse {
+// viaRoute serves a GET that API Gateway matched to routeKey.
+func viaRoute(t *testing.T, a *awslambda.API, routeKey, path string) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	resp, err := a.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
 		RawPath: path, RouteKey: routeKey, Headers: map[string]string{},
@@ -87,12 +87,12 @@ func TestSCIMRouteServesOnlySCIM(t *testing.T) {
 	}
 	const key = "ANY /scim/v2/{proxy+}"
 	for _, p := range []string{"/v1/rules", "/scim/v2/../../v1/rules", "/scim/v2/..%2F..%2Fv1/rules", "/healthz", "/"} {
-		if resp := route(t, a, key, p); resp.StatusCode != 404 {
+		if resp := viaRoute(t, a, key, p); resp.StatusCode != 404 {
 			t.Errorf("%s by the SCIM route: %d %.200s, want 404", p, resp.StatusCode, resp.Body)
 		}
 	}
 	// Under /scim/v2, SCIM answers: without its token, 401 in SCIM's format.
-	resp := route(t, a, key, "/scim/v2/Users")
+	resp := viaRoute(t, a, key, "/scim/v2/Users")
 	if resp.StatusCode != 401 || !strings.Contains(resp.Headers["Content-Type"], "scim+json") {
 		t.Errorf("/scim/v2/Users without a token: %d %s %.200s, want SCIM's 401", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
 	}

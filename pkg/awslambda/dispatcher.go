@@ -2,14 +2,22 @@ package awslambda
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
+	"github.com/argoproj-labs/argo-notify/pkg/metric"
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
+	"github.com/argoproj-labs/argo-notify/pkg/send"
+	"github.com/argoproj-labs/argo-notify/pkg/send/pace"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/send/ses"
+	"github.com/argoproj-labs/argo-notify/pkg/store"
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
 )
@@ -61,25 +69,104 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 		ReadTTL:      IntegrationReadTTL,
 		Now:          opts.Now,
 	}
+	instances := cfg.DispatcherConcurrency
+	if instances < 1 {
+		instances = deploy.DefaultDispatcherConcurrency
+	}
+	ns := cfg.MetricNamespace
+	if ns == "" {
+		ns = deploy.DefaultMetricNamespace
+	}
+	metrics := metric.NewEMF(opts.Metrics, ns, opts.Now)
 	if cfg.EmailFrom != "" {
-		s, err := ses.New(c.SES, ses.Config{From: cfg.EmailFrom, ConfigurationSet: cfg.SESConfigurationSet})
+		sc := ses.Config{From: cfg.EmailFrom, ConfigurationSet: cfg.SESConfigurationSet, Instances: instances, Now: opts.Now, Logger: opts.Logger}
+		if q, ok := c.SES.(ses.QuotaReader); ok {
+			sc.Quota = q // *sesv2.Client: paced to the account's send rate
+		}
+		s, err := ses.New(c.SES, sc)
 		if err != nil {
 			return nil, err
 		}
-		rc.SES = s
+		rc.SES = accountErrorCounter{Sender: s, metrics: metrics, log: opts.Logger}
 	} else {
 		opts.Logger.Warn("dispatcher: " + EnvEmailFrom + " is not set: email goes only to a connected SMTP server")
 	}
+	reg := route.New(rc)
 	disp := dispatch.New(dispatch.Config{
 		Rules:        st,
 		Directory:    st,
-		Deliveries:   st,
-		Router:       route.New(rc),
+		Deliveries:   failedCounter{Deliveries: st, metrics: metrics, log: opts.Logger},
+		Router:       pacedRouter{Router: reg, slack: pace.NewKeyed(SlackChannelRate/float64(instances), opts.Now)},
+		Channels:     reg,
 		RuleCacheTTL: RuleCacheTTL,
 		Now:          opts.Now,
 		Logger:       opts.Logger,
 	})
-	return &Dispatcher{consumer: sqsqueue.NewConsumer(c.SQS, cfg.QueueURL, opts.Logger), disp: disp}, nil
+	// On AWS the queue's redrive policy decides the last chance: what
+	// still fails transiently after deploy.MaxReceiveCount receives goes
+	// to the dead-letter queue (alarmed, redrivable), not to `failed`.
+	consumer := sqsqueue.NewConsumer(c.SQS, cfg.QueueURL, opts.Logger, sqsqueue.LeaveLastReceiveToRedrive())
+	return &Dispatcher{consumer: consumer, disp: disp}, nil
+}
+
+// SlackChannelRate is Slack's posting limit per channel (chat.postMessage:
+// about one message a second, short bursts tolerated), shared by the
+// dispatcher's instances.
+const SlackChannelRate = 1.0
+
+// pacedRouter paces Slack sends per channel, so that a burst to one
+// channel waits (or is deferred on the queue) instead of being rate
+// limited by Slack.
+type pacedRouter struct {
+	send.Router
+	slack *pace.Keyed
+}
+
+func (r pacedRouter) Sender(ctx context.Context, ch notify.Channel) (send.Sender, error) {
+	s, err := r.Router.Sender(ctx, ch)
+	if err != nil || ch != notify.ChannelSlack {
+		return s, err
+	}
+	return pace.Sender{Inner: s, Per: r.slack}, nil
+}
+
+// failedCounter counts each delivery recorded failed, per channel, in the
+// MetricDeliveriesFailed embedded metric the stack alarms on.
+type failedCounter struct {
+	store.Deliveries
+	metrics *metric.EMF
+	log     *slog.Logger
+}
+
+func (f failedCounter) UpdateDelivery(ctx context.Context, d *notify.Delivery) error {
+	err := f.Deliveries.UpdateDelivery(ctx, d)
+	if err == nil && d.Status == notify.DeliveryFailed {
+		if merr := f.metrics.Count(deploy.MetricDeliveriesFailed, 1, map[string]string{deploy.DimChannel: string(d.Channel)}); merr != nil {
+			f.log.WarnContext(ctx, "dispatcher: metric not written", "err", merr)
+		}
+	}
+	return err
+}
+
+// accountErrorCounter counts SES refusals caused by the account's setup
+// (sandbox, unverified sender, paused sending, AccessDenied), which are
+// retried, in the MetricSESAccountErrors embedded metric the stack alarms
+// on: only a person can fix them.
+type accountErrorCounter struct {
+	send.Sender
+	metrics *metric.EMF
+	log     *slog.Logger
+}
+
+func (a accountErrorCounter) Send(ctx context.Context, n *send.Notification) (send.Result, error) {
+	res, err := a.Sender.Send(ctx, n)
+	if _, ok := errors.AsType[*ses.AccountError](err); ok {
+		a.log.ErrorContext(ctx, "dispatcher: SES refused the send for the account's setup; retried until fixed", "err", err)
+		if merr := a.metrics.Count(deploy.MetricSESAccountErrors, 1, nil); merr != nil {
+			a.log.WarnContext(ctx, "dispatcher: metric not written", "err", merr)
+		}
+	}
+	return res, err
 }
 
 // Handle dispatches the events of one SQS batch. It never fails the batch

@@ -43,7 +43,41 @@ const (
 	// EnvOIDCLogoutURL is the issuer's logout endpoint when its discovery
 	// document names none (Cognito's <domain>/logout): api.
 	EnvOIDCLogoutURL = "ARGO_NOTIFY_OIDC_LOGOUT_URL"
+	// EnvMetricNamespace is the CloudWatch namespace of the dispatcher's
+	// embedded-format metrics (default DefaultMetricNamespace); the stack
+	// sets one per stack so that two stacks in an account alarm apart.
+	EnvMetricNamespace = "ARGO_NOTIFY_METRIC_NAMESPACE"
+	// EnvDispatcherConcurrency is the event source's MaximumConcurrency: the
+	// dispatcher paces SES to the account's send rate divided by it.
+	EnvDispatcherConcurrency = "ARGO_NOTIFY_DISPATCHER_CONCURRENCY"
 )
+
+// The dispatcher's metrics, written in CloudWatch embedded metric format
+// and alarmed on by the stack.
+const (
+	// DefaultMetricNamespace is the namespace without EnvMetricNamespace.
+	DefaultMetricNamespace = "ArgoNotify"
+	// MetricDeliveriesFailed counts deliveries recorded failed, with the
+	// dimension DimChannel.
+	MetricDeliveriesFailed = "DeliveriesFailed"
+	// MetricSESAccountErrors counts SES sends refused for the account's or
+	// the stack's setup (sandbox, unverified sender, paused sending,
+	// AccessDenied): retried, and alarmed because only a person fixes them.
+	MetricSESAccountErrors = "SESAccountErrors"
+	// DimChannel is the channel dimension (one of MetricChannels).
+	DimChannel = "Channel"
+)
+
+// MetricChannels are the channels MetricDeliveriesFailed is counted for
+// (notify's channels; pkg/awslambda's tests check they agree).
+var MetricChannels = []string{"email", "slack", "webhook"}
+
+// DefaultDispatcherConcurrency is the event source's MaximumConcurrency
+// unless the stack's context says otherwise: the least SQS allows. One
+// dispatcher sends up to 8 deliveries at once, about as fast as the SES
+// default quota (14/s) or Slack's 1 message/s per channel allow; more
+// instances only add throttles.
+const DefaultDispatcherConcurrency = 2
 
 // ConsoleRoutePaths are the HTTP API paths of the admin console's public
 // routes (method GET, no authorizer), integrated with the api function:
@@ -96,3 +130,16 @@ var (
 	CodeBuild = JobSource{SourceCodeBuild, DetailCodeBuild, "build-status", []string{"SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"}}
 	ECS       = JobSource{SourceECS, DetailECS, "lastStatus", []string{"STOPPED"}}
 )
+
+// ECSTaskGroupPrefix starts the `group` of the ECS tasks the stack routes:
+// tasks run on their own (RunTask: "family:<name>"), not the tasks of a
+// service ("service:<name>"), which stop and start as the service scales.
+const ECSTaskGroupPrefix = "family:"
+
+// DeliveryIndexAttributes are the non-key attributes the table's index
+// (gsi1) projects: the rule filter's (pkg/store/dynamo reads the listed
+// deliveries whole with BatchGetItem). Only attributes that do not change
+// after a delivery is claimed: a changed projected attribute writes the
+// index again. The stack creates the index with them; the store creates
+// test tables with them.
+var DeliveryIndexAttributes = []string{"RuleIDs"}

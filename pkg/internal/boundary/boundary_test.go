@@ -58,7 +58,7 @@ var lines = map[string][]string{
 
 	// Adapters: the domain and the contract they implement, never each other.
 	"pkg/store/bolt":         {std, "~/pkg/notify", "~/pkg/store", "go.etcd.io/bbolt"},
-	"pkg/store/dynamo":       {std, "~/pkg/notify", "~/pkg/store", "github.com/aws/aws-sdk-go-v2"},
+	"pkg/store/dynamo":       {std, "~/pkg/notify", "~/pkg/store", "~/pkg/deploy", "github.com/aws/aws-sdk-go-v2"},
 	"pkg/store/awssecrets":   {std, "~/pkg/notify", "~/pkg/store", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
 	"pkg/store/storetest":    {std, "~/pkg/notify", "~/pkg/store", "github.com/google/go-cmp"},
 	"pkg/queue/local":        {std, "~/pkg/notify", "~/pkg/queue", "go.etcd.io/bbolt", "github.com/oklog/ulid/v2"},
@@ -69,7 +69,9 @@ var lines = map[string][]string{
 	"pkg/send/slack":         {std, "~/pkg/notify", "~/pkg/send", "~/pkg/channel", "github.com/slack-go/slack"},
 	"pkg/send/webhook":       {std, "~/pkg/notify", "~/pkg/send", "~/pkg/channel", "~/pkg/signature"},
 	"pkg/send/email":         {std, "~/pkg/notify", "~/pkg/send", "~/pkg/send/smtp", "~/pkg/channel"},
-	"pkg/send/ses":           {std, "~/pkg/notify", "~/pkg/send", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
+	"pkg/send/ses":           {std, "~/pkg/notify", "~/pkg/send", "~/pkg/send/pace", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
+	"pkg/send/pace":          {std, "~/pkg/send"},
+	"pkg/metric":             {std},
 	// The registration of every channel: one line each.
 	"pkg/send/route": {std, "~/pkg/notify", "~/pkg/send/...", "~/pkg/channel", "~/pkg/store"},
 

@@ -31,15 +31,36 @@ type Consumer struct {
 	client   VisibilityChanger
 	queueURL string
 	log      *slog.Logger
+	redrive  bool
+}
+
+// ConsumerOption configures a Consumer.
+type ConsumerOption func(*Consumer)
+
+// LeaveLastReceiveToRedrive makes the queue's redrive policy, not the
+// handler, decide when a message has had its last chance: the handler
+// never sees a ReceiveCount past queue.MaxReceives-1, so a handler that
+// gives up on the last receive (the dispatcher records transient failures
+// as failed there) keeps reporting them as failures instead, and SQS moves
+// the message to the dead-letter queue after maxReceiveCount receives,
+// where it alarms and can be redriven. The queue's redrive policy must
+// have maxReceiveCount = queue.MaxReceives (the stack sets both from
+// pkg/deploy).
+func LeaveLastReceiveToRedrive() ConsumerOption {
+	return func(c *Consumer) { c.redrive = true }
 }
 
 // NewConsumer returns a Consumer for the queue at queueURL (the queue the
 // Lambda function is triggered by; needed to delay retries). log may be nil.
-func NewConsumer(client VisibilityChanger, queueURL string, log *slog.Logger) *Consumer {
+func NewConsumer(client VisibilityChanger, queueURL string, log *slog.Logger, opts ...ConsumerOption) *Consumer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{client: client, queueURL: queueURL, log: log}
+	c := &Consumer{client: client, queueURL: queueURL, log: log}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // HandleBatch runs h once per record, in order, and returns the records
@@ -61,6 +82,9 @@ func (c *Consumer) HandleBatch(ctx context.Context, ev events.SQSEvent, h queue.
 			continue
 		}
 		m := FromRecord(rec)
+		if c.redrive && m.ReceiveCount >= queue.MaxReceives {
+			m.ReceiveCount = queue.MaxReceives - 1
+		}
 		err := handle(ctx, h, m)
 		if err == nil {
 			continue

@@ -180,3 +180,38 @@ func TestFromRecord(t *testing.T) {
 		})
 	}
 }
+
+func TestLeaveLastReceiveToRedrive(t *testing.T) {
+	rec := func(n string) events.SQSMessage {
+		r := record("a", "x")
+		r.Attributes = map[string]string{"ApproximateReceiveCount": n}
+		return r
+	}
+	tests := []struct {
+		name string
+		opts []ConsumerOption
+		recv string
+		want int
+	}{
+		{"default: the handler sees the last receive", nil, "5", queue.MaxReceives},
+		{"redrive: never the last", []ConsumerOption{LeaveLastReceiveToRedrive()}, "5", queue.MaxReceives - 1},
+		{"redrive: past the limit too", []ConsumerOption{LeaveLastReceiveToRedrive()}, "9", queue.MaxReceives - 1},
+		{"redrive: earlier receives unchanged", []ConsumerOption{LeaveLastReceiveToRedrive()}, "2", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen int
+			c := NewConsumer(&fakeQueue{}, "https://queue", nil, tt.opts...)
+			resp := c.HandleBatch(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec(tt.recv)}}, func(_ context.Context, m queue.Message) error {
+				seen = m.ReceiveCount
+				return errors.New("still failing")
+			})
+			if seen != tt.want {
+				t.Errorf("handler saw receive %d, want %d", seen, tt.want)
+			}
+			if len(resp.BatchItemFailures) != 1 {
+				t.Errorf("failures = %v, want the record back", resp.BatchItemFailures)
+			}
+		})
+	}
+}

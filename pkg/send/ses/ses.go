@@ -9,9 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
+	"github.com/argoproj-labs/argo-notify/pkg/send/pace"
 )
 
 // MaxRecipients is the most recipients SES takes in one message.
@@ -36,7 +39,36 @@ const (
 	QuotaDelay = time.Hour
 	// LimitDelay follows any other LimitExceededException.
 	LimitDelay = time.Minute
+	// AccountDelay follows an account or setup error (AccountError): a
+	// person must act, so the message comes back rarely, and after the
+	// queue's receives waits in the dead-letter queue to be redriven.
+	AccountDelay = 10 * time.Minute
+	// QuotaTTL is how long the account's send rate read by GetAccount is
+	// used before it is read again.
+	QuotaTTL = 5 * time.Minute
+	// SandboxRate is the send rate assumed until GetAccount answers (the
+	// sandbox's): sending slowly is safe, being throttled is not.
+	SandboxRate = 1.0
 )
+
+// QuotaReader is the part of the SES v2 client that reads the account's
+// send quota (*sesv2.Client).
+type QuotaReader interface {
+	GetAccount(ctx context.Context, in *sesv2.GetAccountInput, opts ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error)
+}
+
+// AccountError is an SES refusal caused by the account's or the
+// deployment's setup, not by the message: the sandbox (unverified
+// recipient, AccessDenied on a recipient identity), an unverified sender
+// or MAIL FROM domain, paused or suspended sending, a missing
+// configuration set. Send returns it transient (after AccountDelay) so the
+// notification is kept; the caller should count it for an alarm.
+type AccountError struct {
+	Err error
+}
+
+func (e *AccountError) Error() string { return "account or setup error: " + e.Err.Error() }
+func (e *AccountError) Unwrap() error { return e.Err }
 
 // Client is the part of the SES v2 client a Sender uses.
 type Client interface {
@@ -50,6 +82,18 @@ type Config struct {
 	From string
 	// ConfigurationSet is the SES configuration set to send with, if any.
 	ConfigurationSet string
+	// Quota, if set, is read (GetAccount, every QuotaTTL) for the
+	// account's maximum send rate, and sends are paced to it divided by
+	// Instances; without it sends are not paced.
+	Quota QuotaReader
+	// Instances is how many senders share the account's rate (the
+	// dispatcher's maximum concurrency; default 1).
+	Instances int
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+	// Logger gets a warning when the quota cannot be read (sends are then
+	// paced to the rate in use: SandboxRate at first). Default: none.
+	Logger *slog.Logger
 }
 
 // Sender delivers email notifications through SES. It implements
@@ -58,6 +102,14 @@ type Sender struct {
 	client Client
 	from   string
 	cfgSet string
+
+	quota     QuotaReader
+	log       *slog.Logger
+	instances int
+	now       func() time.Time
+	pace      *pace.Limiter
+	mu        sync.Mutex
+	readAt    time.Time // when the rate was last read (zero: never)
 }
 
 var _ send.Sender = (*Sender)(nil)
@@ -68,7 +120,17 @@ func New(client Client, cfg Config) (*Sender, error) {
 	if err != nil {
 		return nil, notify.Invalid("from", "%q is not an email address", cfg.From)
 	}
-	s := &Sender{client: client, from: from.Address, cfgSet: cfg.ConfigurationSet}
+	s := &Sender{client: client, from: from.Address, cfgSet: cfg.ConfigurationSet,
+		quota: cfg.Quota, instances: max(cfg.Instances, 1), now: cfg.Now, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.quota != nil {
+		s.pace = pace.New(SandboxRate/float64(s.instances), s.now)
+	}
 	if from.Name != "" {
 		s.from = from.String() // quotes and, if needed, encodes the name
 	}
@@ -81,10 +143,12 @@ func New(client Client, cfg Config) (*Sender, error) {
 // SES message id (ids joined by commas when n.To needed several messages).
 //
 // Errors are *send.Error: permanent for a notification that is not email,
-// a bad address, MessageRejected, an unverified MAIL FROM domain, a
-// suspended or paused account, a missing configuration set and other 4xx
-// answers; transient (with RetryAfter) for throttling and quotas; transient
-// for everything else (network, 5xx). If a later message of several fails,
+// a bad address, a MessageRejected for the message itself and other 4xx
+// answers; transient with an *AccountError (after AccountDelay) for the
+// sandbox, AccessDenied, an unverified sender or MAIL FROM domain, a
+// suspended or paused account and a missing configuration set; transient
+// (with RetryAfter) for throttling, quotas and pacing (a send slot past
+// ctx's deadline); transient for everything else (network, 5xx). If a later message of several fails,
 // the earlier ones were sent and a retry sends them again.
 func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, error) {
 	res := send.Result{Provider: "ses"}
@@ -113,6 +177,13 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 		if s.cfgSet != "" {
 			in.ConfigurationSetName = &s.cfgSet
 		}
+		if err := s.waitSlot(ctx, len(to)); err != nil {
+			if len(ids) > 0 {
+				res.MessageID = strings.Join(ids, ",")
+				res.Note = fmt.Sprintf("%d of %d recipients were sent before pacing deferred the rest", start, len(n.To))
+			}
+			return res, fmt.Errorf("ses: %w", err)
+		}
 		out, err := s.client.SendEmail(ctx, in)
 		if err != nil {
 			err = classify(fmt.Errorf("ses: send to %d recipient(s): %w", len(to), err))
@@ -131,6 +202,40 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 		res.Note = fmt.Sprintf("sent as %d SES messages of at most %d recipients", len(ids), MaxRecipients)
 	}
 	return res, nil
+}
+
+// waitSlot paces a send to n recipients (SES counts recipients against
+// the send rate) to the account's rate, read again every QuotaTTL.
+func (s *Sender) waitSlot(ctx context.Context, n int) error {
+	if s.pace == nil {
+		return nil
+	}
+	s.mu.Lock()
+	stale := s.readAt.IsZero() || s.now().Sub(s.readAt) >= QuotaTTL
+	if stale {
+		s.readAt = s.now() // one reader; the others use the rate they have
+	}
+	s.mu.Unlock()
+	if stale {
+		// A failed read keeps the rate in use (SandboxRate at first).
+		out, err := s.quota.GetAccount(ctx, &sesv2.GetAccountInput{})
+		switch {
+		case err != nil:
+			s.log.WarnContext(ctx, "ses: cannot read the send quota; pacing to the rate in use", "err", err, "perSecond", s.pace.Rate())
+		case out.SendQuota != nil && out.SendQuota.MaxSendRate > 0:
+			s.pace.SetRate(out.SendQuota.MaxSendRate / float64(s.instances))
+		}
+	}
+	return s.pace.Wait(ctx, n)
+}
+
+// Rate is the send rate this Sender paces to, in recipients a second (0:
+// not paced).
+func (s *Sender) Rate() float64 {
+	if s.pace == nil {
+		return 0
+	}
+	return s.pace.Rate()
 }
 
 // check refuses what SES cannot send: no event, not email, no or bad
@@ -153,7 +258,9 @@ func check(n *send.Notification) error {
 	return nil
 }
 
-// classify wraps err as a permanent or transient *send.Error.
+// classify wraps err as a permanent or transient *send.Error. Errors of the
+// account's or the deployment's setup are transient *AccountError: only a
+// person fixes them, and the notification must survive until then.
 func classify(err error) error {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
@@ -161,6 +268,7 @@ func classify(err error) error {
 		return send.Transient(err, 0)
 	}
 	msg := strings.ToLower(ae.ErrorMessage())
+	account := func() error { return send.Transient(&AccountError{Err: err}, AccountDelay) }
 	switch ae.ErrorCode() {
 	case "TooManyRequestsException", "Throttling", "ThrottlingException":
 		if strings.Contains(msg, "daily message quota") {
@@ -175,9 +283,20 @@ func classify(err error) error {
 			return send.Transient(err, ThrottleDelay)
 		}
 		return send.Transient(err, LimitDelay)
-	case "MessageRejected", "MailFromDomainNotVerifiedException", "MailFromDomainNotVerified",
-		"AccountSuspendedException", "SendingPausedException", "BadRequestException",
-		"NotFoundException", "InvalidParameterValue":
+	case "MessageRejected":
+		// In the sandbox: "Email address is not verified. The following
+		// identities failed the check …" (a recipient or the sender).
+		if strings.Contains(msg, "not verified") || strings.Contains(msg, "sandbox") || strings.Contains(msg, "paused") {
+			return account()
+		}
+		return send.Permanent(err)
+	case "AccessDeniedException", "AccessDenied", "NotAuthorizedException",
+		"MailFromDomainNotVerifiedException", "MailFromDomainNotVerified",
+		"AccountSuspendedException", "SendingPausedException", "NotFoundException",
+		"ConfigurationSetDoesNotExistException", "ConfigurationSetSendingPausedException":
+		// A missing configuration set (NotFound) is the stack's setup too.
+		return account()
+	case "BadRequestException", "InvalidParameterValue":
 		return send.Permanent(err)
 	case "InternalServiceErrorException", "InternalFailure", "ServiceUnavailable":
 		return send.Transient(err, 0)
@@ -185,10 +304,13 @@ func classify(err error) error {
 	if strings.Contains(msg, "maximum sending rate exceeded") {
 		return send.Transient(err, ThrottleDelay)
 	}
-	// Unknown codes: a client error will not get better by retrying.
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) {
-		if st := re.HTTPStatusCode(); st >= 400 && st < 500 && st != http.StatusTooManyRequests && st != http.StatusRequestTimeout {
+		switch st := re.HTTPStatusCode(); {
+		case st == http.StatusForbidden || st == http.StatusUnauthorized:
+			return account()
+		case st >= 400 && st < 500 && st != http.StatusTooManyRequests && st != http.StatusRequestTimeout:
+			// Unknown client errors: the message will not get better.
 			return send.Permanent(err)
 		}
 	}

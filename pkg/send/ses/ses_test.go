@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
+	"github.com/argoproj-labs/argo-notify/pkg/send/pace"
 )
 
 // fakeSES records every SendEmail and answers with errs[i] for call i (nil
@@ -136,6 +138,7 @@ func TestSendErrors(t *testing.T) {
 		wantPermanent bool
 		wantAfter     time.Duration
 		wantCalls     int
+		wantAccount   bool
 	}{
 		{name: "no recipients", n: notification(), wantPermanent: true},
 		{name: "bad address", n: notification("ok@example.com", "not-an-address"), wantPermanent: true},
@@ -147,13 +150,17 @@ func TestSendErrors(t *testing.T) {
 		{name: "maximum sending rate", err: apiErr("Throttling", "Maximum sending rate exceeded."), wantAfter: ThrottleDelay, wantCalls: 1},
 		{name: "daily quota", err: &types.LimitExceededException{Message: strPtr("Daily message quota exceeded.")}, wantAfter: QuotaDelay, wantCalls: 1},
 		{name: "other limit", err: &types.LimitExceededException{Message: strPtr("too many")}, wantAfter: LimitDelay, wantCalls: 1},
-		{name: "message rejected", err: &types.MessageRejected{Message: strPtr("Email address is not verified.")}, wantPermanent: true, wantCalls: 1},
-		{name: "mail from not verified", err: &types.MailFromDomainNotVerifiedException{Message: strPtr("no")}, wantPermanent: true, wantCalls: 1},
+		{name: "sandbox: recipient not verified", err: &types.MessageRejected{Message: strPtr("Email address is not verified. The following identities failed the check in region EU-WEST-1: a@example.com")}, wantAfter: AccountDelay, wantCalls: 1, wantAccount: true},
+		{name: "message rejected for its content", err: &types.MessageRejected{Message: strPtr("Illegal header")}, wantPermanent: true, wantCalls: 1},
+		{name: "mail from not verified", err: &types.MailFromDomainNotVerifiedException{Message: strPtr("no")}, wantAfter: AccountDelay, wantCalls: 1, wantAccount: true},
 		{name: "bad request (bad address at SES)", err: &types.BadRequestException{Message: strPtr("Missing final '@domain'")}, wantPermanent: true, wantCalls: 1},
-		{name: "configuration set missing", err: &types.NotFoundException{Message: strPtr("cs")}, wantPermanent: true, wantCalls: 1},
-		{name: "account paused", err: &types.SendingPausedException{Message: strPtr("paused")}, wantPermanent: true, wantCalls: 1},
+		{name: "configuration set missing", err: &types.NotFoundException{Message: strPtr("cs")}, wantAfter: AccountDelay, wantCalls: 1, wantAccount: true},
+		{name: "account paused", err: &types.SendingPausedException{Message: strPtr("paused")}, wantAfter: AccountDelay, wantCalls: 1, wantAccount: true},
+		{name: "account suspended", err: &types.AccountSuspendedException{Message: strPtr("suspended")}, wantAfter: AccountDelay, wantCalls: 1, wantAccount: true},
+		{name: "sandbox AccessDenied on a recipient identity", err: httpErr(403, apiErr("AccessDeniedException", "not authorized to perform ses:SendEmail on resource identity/a@example.com")), wantAfter: AccountDelay, wantCalls: 1, wantAccount: true},
 		{name: "internal", err: &types.InternalServiceErrorException{Message: strPtr("oops")}, wantCalls: 1},
-		{name: "unknown 403", err: httpErr(403, apiErr("AccessDeniedException", "no")), wantPermanent: true, wantCalls: 1},
+		{name: "unknown 403", err: httpErr(403, apiErr("Forbidden", "no")), wantAfter: AccountDelay, wantCalls: 1, wantAccount: true},
+		{name: "unknown 400", err: httpErr(400, apiErr("Whatever", "no")), wantPermanent: true, wantCalls: 1},
 		{name: "unknown 503", err: httpErr(503, apiErr("Whatever", "no")), wantCalls: 1},
 		{name: "network", err: errors.New("dial tcp: connection refused"), wantCalls: 1},
 	}
@@ -175,6 +182,10 @@ func TestSendErrors(t *testing.T) {
 			}
 			if se.Permanent != tt.wantPermanent || se.RetryAfter != tt.wantAfter {
 				t.Errorf("Send() = %v: permanent %v after %v, want %v after %v", err, se.Permanent, se.RetryAfter, tt.wantPermanent, tt.wantAfter)
+			}
+			var acct *AccountError
+			if errors.As(err, &acct) != tt.wantAccount {
+				t.Errorf("Send() = %v: account error %v, want %v", err, !tt.wantAccount, tt.wantAccount)
 			}
 			if tt.err != nil && !errors.Is(err, tt.err) {
 				t.Errorf("Send() = %v, want it to wrap %v", err, tt.err)
@@ -198,5 +209,78 @@ func TestSendPartialFailure(t *testing.T) {
 	}
 	if res.MessageID != "m1" || res.Note == "" {
 		t.Errorf("Result = %+v, want the first message's id and a note", res)
+	}
+}
+
+// fakeQuota answers GetAccount with a send rate.
+type fakeQuota struct {
+	rate  float64
+	calls int
+	err   error
+}
+
+func (q *fakeQuota) GetAccount(ctx context.Context, in *sesv2.GetAccountInput, opts ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error) {
+	q.calls++
+	if q.err != nil {
+		return nil, q.err
+	}
+	return &sesv2.GetAccountOutput{SendQuota: &types.SendQuota{MaxSendRate: q.rate}}, nil
+}
+
+func TestPacedToAccountRate(t *testing.T) {
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { return now }
+	q := &fakeQuota{rate: 14}
+	f := &fakeSES{}
+	s, err := New(f, Config{From: "notify@example.com", Quota: q, Instances: 2, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rate() != SandboxRate/2 {
+		t.Errorf("rate before reading the quota = %v, want %v", s.Rate(), SandboxRate/2)
+	}
+	if _, err := s.Send(context.Background(), notification("a@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(s.Rate()-7) > 1e-6 || q.calls != 1 {
+		t.Errorf("rate = %v after %d GetAccount calls, want 14/2 after 1", s.Rate(), q.calls)
+	}
+	// Cached: no second read within QuotaTTL.
+	if _, err := s.Send(context.Background(), notification("b@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if q.calls != 1 {
+		t.Errorf("GetAccount called %d times within the TTL", q.calls)
+	}
+	now = now.Add(QuotaTTL)
+	q.rate, q.err = 0, errors.New("denied")
+	if _, err := s.Send(context.Background(), notification("c@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if q.calls != 2 || math.Abs(s.Rate()-7) > 1e-6 {
+		t.Errorf("after a failed read: %d calls, rate %v; want 2 and the rate kept", q.calls, s.Rate())
+	}
+}
+
+func TestPacingDefersPastDeadline(t *testing.T) {
+	now := time.Unix(1000, 0)
+	f := &fakeSES{}
+	s, err := New(f, Config{From: "notify@example.com", Quota: &fakeQuota{rate: 1}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(500*time.Millisecond))
+	defer cancel()
+	if _, err := s.Send(ctx, notification("a@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	// The next slot is a second later, past the deadline: deferred, not sent.
+	_, err = s.Send(ctx, notification("b@example.com"))
+	var d *pace.Deferred
+	if !errors.As(err, &d) || send.IsPermanent(err) || send.RetryAfter(err) != time.Second {
+		t.Fatalf("Send() = %v, want a transient deferral after 1s", err)
+	}
+	if len(f.calls) != 1 {
+		t.Errorf("%d SendEmail calls, want 1", len(f.calls))
 	}
 }

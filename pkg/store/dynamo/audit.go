@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -14,8 +16,11 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
 
-// Audit entries are items pk AUDIT#<id>, sk AUDIT, listed newest first on
-// gsi1 (gsi1pk AUDIT, gsi1sk the id, a ULID that sorts by time).
+// Audit entries are items pk AUDIT, sk the id (a ULID, which sorts by
+// time): one partition, listed newest first by a strongly consistent Query
+// that reads one page, not the whole partition (the trail only grows; its
+// writes are administrators' changes, far below a partition's limits). They
+// are not in gsi1, which only deliveries use.
 // Credentials are items pk CRED#<name>, sk CRED, holding only a hash.
 const (
 	kindAudit      = "AUDIT"
@@ -36,10 +41,8 @@ func (s *Store) AppendAudit(ctx context.Context, e *notify.AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("encode audit entry %q: %w", e.ID, err)
 	}
-	item[AttrPK] = str(kindAudit + "#" + e.ID)
-	item[AttrSK] = str(kindAudit)
-	item[AttrGSI1PK] = str(kindAudit)
-	item[AttrGSI1SK] = str(e.ID)
+	item[AttrPK] = str(kindAudit)
+	item[AttrSK] = str(e.ID)
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table), Item: item,
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
@@ -57,17 +60,44 @@ func (s *Store) AppendAudit(ctx context.Context, e *notify.AuditEntry) error {
 
 // ListAudit returns one page of entries, newest first.
 func (s *Store) ListAudit(ctx context.Context, p store.Page) ([]*notify.AuditEntry, string, error) {
-	items, next, err := s.page(ctx, kindAudit, false, nil, p)
-	if err != nil {
-		return nil, "", err
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		ConsistentRead:            aws.Bool(true),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limitOf(p.Limit) + 1)), // one more: is there a next page?
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(kindAudit)},
 	}
-	out := make([]*notify.AuditEntry, len(items))
-	for i, item := range items {
+	if p.Cursor != "" {
+		after, err := decodeCursor(p.Cursor, kindAudit)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{AttrPK: str(kindAudit), AttrSK: str(after)}
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit entries: %w", err)
+	}
+	out := make([]*notify.AuditEntry, len(res.Items))
+	for i, item := range res.Items {
 		if out[i], err = decode[notify.AuditEntry](item); err != nil {
 			return nil, "", fmt.Errorf("read audit entry: %w", err)
 		}
 	}
+	var next string
+	if limit := limitOf(p.Limit); len(out) > limit {
+		out = out[:limit]
+		next = auditCursor(out[limit-1].ID)
+	}
 	return out, next, nil
+}
+
+// auditCursor resumes the audit list after the entry id.
+func auditCursor(id string) string {
+	b, _ := json.Marshal(cursor{PK: kindAudit, SK: id, GPK: kindAudit, GSK: id})
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // PutCredential stores c under its name, replacing any.

@@ -86,7 +86,7 @@ func (s *Store) repairCounters(ctx context.Context, ops []op, reasons []types.Ca
 		}
 		c := ops[i].counter
 		k := kindOf(c.ref)
-		rec, err := s.getItem(ctx, k+"#"+c.ref.ID, k)
+		rec, err := s.getItem(ctx, k, c.ref.ID) // the record (kind.key)
 		if err != nil {
 			return nil, false, fmt.Errorf("read %s %q: %w", c.ref.Kind, c.ref.ID, err)
 		}
@@ -156,7 +156,7 @@ func (s *Store) backfill(ctx context.Context, ref store.MissingRef, n int64) err
 		},
 		{
 			item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName: aws.String(s.table), Key: key(k+"#"+ref.ID, k),
+				TableName: aws.String(s.table), Key: key(k, ref.ID), // the record (kind.key)
 				ConditionExpression:      aws.String("attribute_exists(#pk)"),
 				ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
 			}},

@@ -42,9 +42,10 @@ func (l *legacy) put(prefix, guard, id, uniq string, v any) {
 	}
 	l.n++
 	created := l.now.Add(time.Duration(l.n) * time.Millisecond)
-	item[dynamo.AttrPK] = sv(prefix + "#" + id)
-	item[dynamo.AttrSK] = sv(prefix)
-	item[dynamo.AttrGSI1PK] = sv(prefix)
+	// The record's key as the store writes it (the kind's partition);
+	// what is legacy is the missing counter.
+	item[dynamo.AttrPK] = sv(prefix)
+	item[dynamo.AttrSK] = sv(id)
 	item[dynamo.AttrGSI1SK] = sv(created.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id)
 	item["uniq"] = sv(strings.ToLower(uniq))
 	if err := l.write(item); err != nil {

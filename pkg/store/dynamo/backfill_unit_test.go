@@ -55,7 +55,8 @@ type lostCounter struct {
 
 func (f *lostCounter) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	pk := in.Key[AttrPK].(*types.AttributeValueMemberS).Value
-	if pk == "USER#u1" {
+	sk := in.Key[AttrSK].(*types.AttributeValueMemberS).Value
+	if pk == "USER" && sk == "u1" { // the record of user u1 (kind.key)
 		return &dynamodb.GetItemOutput{Item: in.Key}, nil
 	}
 	return &dynamodb.GetItemOutput{}, nil

@@ -2,7 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -18,10 +21,44 @@ import (
 
 // Deliveries: pk DELIVERY#<event id>, sk <delivery id> (the id is
 // notify.DeliveryID: the event id, "|", channel, "|", recipient), so the
-// deliveries of one event are one partition; every delivery is also listed
-// newest first through gsi1 (gsi1pk DELIVERY, gsi1sk creation time and id),
-// where filters by rule and status are applied to the index read.
+// deliveries of one event are one partition. Every delivery is also in
+// gsi1, spread over DeliveryShards index partitions (gsi1pk
+// DELIVERY#<shard>, the shard a hash of the id; gsi1sk creation time and
+// id): one partition took every delivery write of the table (~1,000 write
+// units a second, and a throttled index throttles the table). The index
+// projects only the keys and RuleIDs (deploy.DeliveryIndexAttributes),
+// which never change after the claim: so the index is written once per
+// delivery, not at every attempt. A list merges the shards newest first,
+// filters by rule on the index and reads the deliveries with consistent
+// BatchGetItem calls (checking the status on them).
 const deliveryKind = "DELIVERY"
+
+// DeliveryShards is how many gsi1 partitions deliveries are spread over.
+// Each takes about 1,000 index writes a second (a delivery writes its index
+// entry once, at the claim).
+const DeliveryShards = 8
+
+// MaxDeliveryScan bounds what one filtered list request reads (index
+// entries before the filter, and deliveries read for their status): a
+// filter few deliveries pass (?status=failed over a month) answers within
+// the API's timeout with a partial page and a cursor instead of reading the
+// whole history.
+const MaxDeliveryScan = 4000
+
+// Attributes of a delivery the list filters read (the Go field names):
+// the index projects RuleIDs (deploy.DeliveryIndexAttributes); the status
+// is read from the delivery.
+const (
+	AttrDeliveryStatus  = "Status"
+	AttrDeliveryRuleIDs = "RuleIDs"
+)
+
+// deliveryShard is the gsi1pk of the delivery with the id.
+func deliveryShard(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return fmt.Sprintf("%s#%02d", deliveryKind, h.Sum32()%DeliveryShards)
+}
 
 // deliveryKey is the key of the delivery with the id: its partition is the
 // part of the id before the first "|", the event id.
@@ -38,7 +75,7 @@ func deliveryItem(d *notify.Delivery) (map[string]types.AttributeValue, error) {
 	}
 	pk, sk := deliveryKey(d.ID)
 	item[AttrPK], item[AttrSK] = str(pk), str(sk)
-	item[AttrGSI1PK] = str(deliveryKind)
+	item[AttrGSI1PK] = str(deliveryShard(d.ID))
 	item[AttrGSI1SK] = str(sortKey(d.CreatedAt, d.ID))
 	created := d.CreatedAt
 	if created.IsZero() {
@@ -162,10 +199,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 		flt.values[":"+name[1:]] = v
 	}
 	if f.RuleID != "" {
-		add("contains(#rl, :rl)", "#rl", "RuleIDs", str(f.RuleID))
-	}
-	if f.Status != "" {
-		add("#st = :st", "#st", "Status", str(string(f.Status)))
+		add("contains(#rl, :rl)", "#rl", AttrDeliveryRuleIDs, str(f.RuleID))
 	}
 	var (
 		items []map[string]types.AttributeValue
@@ -173,10 +207,16 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 		err   error
 	)
 	if f.EventID != "" {
+		if f.Status != "" {
+			add("#st = :st", "#st", "Status", str(string(f.Status)))
+		}
 		add("#ev = :ev", "#ev", "EventID", str(f.EventID))
 		items, next, err = s.eventPage(ctx, f.EventID, flt, f.Page)
 	} else {
-		items, next, err = s.page(ctx, deliveryKind, false, flt, f.Page)
+		// The index does not project the status (it changes on every
+		// attempt, and each change would write the index too): it is
+		// checked on the deliveries read.
+		items, next, err = s.deliveryPage(ctx, flt, string(f.Status), f.Page)
 	}
 	if err != nil {
 		return nil, "", err
@@ -234,16 +274,255 @@ func (s *Store) eventPage(ctx context.Context, eventID string, flt *filter, p st
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
-	gsk := func(item map[string]types.AttributeValue) string {
-		v, _ := item[AttrGSI1SK].(*types.AttributeValueMemberS)
-		if v == nil {
-			return ""
-		}
-		return v.Value
-	}
 	slices.SortFunc(out, func(a, b map[string]types.AttributeValue) int { return strings.Compare(gsk(b), gsk(a)) })
 	if len(out) > limit {
-		return out[:limit], encodeCursor(out[limit-1]), nil
+		return out[:limit], deliveryCursor(gsk(out[limit-1])), nil
 	}
 	return out, "", nil
 }
+
+// deliveryCursor is the cursor of a delivery list that resumes with the
+// deliveries older than the sort key after.
+func deliveryCursor(after string) string {
+	b, _ := json.Marshal(cursor{PK: deliveryKind, SK: "-", GPK: deliveryKind, GSK: after})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// shardRead is where the list of one index shard stands.
+type shardRead struct {
+	pk   string
+	buf  []map[string]types.AttributeValue // read, passed the filter, not yet returned; newest first
+	last string                            // gsi1sk of the last entry read ("": none yet)
+	done bool                              // no older entry
+}
+
+// deliveryPage returns one page of deliveries, newest first, that pass
+// flt (on the index) and have the status (if not ""), from every index
+// shard merged, and the cursor of the next page. It stops once it has read
+// MaxDeliveryScan index entries and deliveries together: the page is then
+// partial (perhaps empty) and the cursor resumes after the last entry
+// examined.
+func (s *Store) deliveryPage(ctx context.Context, flt *filter, status string, p store.Page) ([]map[string]types.AttributeValue, string, error) {
+	limit := limitOf(p.Limit)
+	before := "\uffff" // above every sort key
+	if p.Cursor != "" {
+		var err error
+		if before, err = decodeCursor(p.Cursor, deliveryKind); err != nil {
+			return nil, "", err
+		}
+	}
+	shards := make([]*shardRead, DeliveryShards)
+	for i := range shards {
+		shards[i] = &shardRead{pk: fmt.Sprintf("%s#%02d", deliveryKind, i), last: before}
+	}
+	// Unfiltered, each shard needs at most limit+1 entries; filtered, read
+	// in larger steps.
+	step := int32(limit + 1)
+	if flt != nil || status != "" {
+		step = 250
+	}
+	var (
+		out      []map[string]types.AttributeValue // the page (index entries, or deliveries with a status), newest first
+		read     int                               // index entries and deliveries read
+		examined string                            // sort key of the last entry examined ("": none)
+	)
+	full := func() bool { return len(out) > limit }
+	for round := 0; ; round++ {
+		// Read the shards that have nothing buffered and may have more:
+		// all of them in the first round, then while the budget lasts.
+		for _, sh := range shards {
+			if sh.done || len(sh.buf) > 0 || (round > 0 && read >= MaxDeliveryScan) {
+				continue
+			}
+			in := s.queryKind(sh.pk, false, flt, sh.last)
+			in.Limit = aws.Int32(step)
+			res, err := s.db.Query(ctx, in)
+			if err != nil {
+				return nil, "", fmt.Errorf("list deliveries: %w", err)
+			}
+			// With more to read, Limit entries were evaluated.
+			n := int(res.ScannedCount)
+			if len(res.LastEvaluatedKey) > 0 {
+				n = max(n, int(step))
+			}
+			read += n
+			sh.buf = res.Items
+			if len(res.LastEvaluatedKey) == 0 {
+				sh.done = true
+			} else if sh.last, err = s.lastSortKey(ctx, res.LastEvaluatedKey); err != nil {
+				return nil, "", err
+			}
+		}
+		// Every entry from the frontier (the oldest point some shard with
+		// more has read to) up has been read: those can be examined, in
+		// order (sort keys are unique, so only that shard's own last entry
+		// sits on the frontier).
+		frontier := ""
+		for _, sh := range shards {
+			if !sh.done && sh.last > frontier {
+				frontier = sh.last
+			}
+		}
+		pop := func() map[string]types.AttributeValue {
+			var top *shardRead
+			for _, sh := range shards {
+				if len(sh.buf) > 0 && gsk(sh.buf[0]) >= frontier && (top == nil || gsk(sh.buf[0]) > gsk(top.buf[0])) {
+					top = sh
+				}
+			}
+			if top == nil {
+				return nil
+			}
+			e := top.buf[0]
+			top.buf = top.buf[1:]
+			return e
+		}
+		for !full() && (status == "" || read < MaxDeliveryScan) {
+			// Without a status the entries are the page; with one, read
+			// the candidates (at most a BatchGetItem's worth) and keep
+			// those with the status.
+			want := limit + 1 - len(out)
+			if status != "" {
+				want = maxBatchGet
+			}
+			var cands []map[string]types.AttributeValue
+			for len(cands) < want {
+				e := pop()
+				if e == nil {
+					break
+				}
+				cands = append(cands, e)
+			}
+			if len(cands) == 0 {
+				break
+			}
+			examined = gsk(cands[len(cands)-1])
+			if status == "" {
+				out = append(out, cands...)
+				continue
+			}
+			items, err := s.batchGet(ctx, cands)
+			if err != nil {
+				return nil, "", err
+			}
+			read += len(cands)
+			for _, it := range items {
+				if st, ok := it[AttrDeliveryStatus].(*types.AttributeValueMemberS); ok && st.Value == status && !full() {
+					out = append(out, it)
+				}
+			}
+		}
+		if full() {
+			page := out[:limit]
+			if status == "" {
+				var err error
+				if page, err = s.batchGet(ctx, page); err != nil {
+					return nil, "", err
+				}
+			}
+			return page, deliveryCursor(gsk(out[limit-1])), nil
+		}
+		more := frontier != "" || slices.ContainsFunc(shards, func(sh *shardRead) bool { return len(sh.buf) > 0 })
+		if !more || read >= MaxDeliveryScan {
+			page := out
+			if status == "" {
+				var err error
+				if page, err = s.batchGet(ctx, page); err != nil {
+					return nil, "", err
+				}
+			}
+			if !more {
+				return page, "", nil
+			}
+			// A partial page: everything down to the last entry examined
+			// (or, if none was, to the frontier) is done.
+			if examined == "" {
+				examined = frontier
+			}
+			return page, deliveryCursor(examined), nil
+		}
+	}
+}
+
+// lastSortKey is the gsi1sk of an index query's LastEvaluatedKey, which
+// DynamoDB includes; kumo gives only the table key, and then the item is
+// read for it.
+func (s *Store) lastSortKey(ctx context.Context, lek map[string]types.AttributeValue) (string, error) {
+	if v, ok := lek[AttrGSI1SK].(*types.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	pk, _ := lek[AttrPK].(*types.AttributeValueMemberS)
+	sk, _ := lek[AttrSK].(*types.AttributeValueMemberS)
+	if pk == nil || sk == nil {
+		return "", fmt.Errorf("list deliveries: LastEvaluatedKey has no %s", AttrGSI1SK)
+	}
+	item, err := s.getItem(ctx, pk.Value, sk.Value)
+	if err != nil {
+		return "", fmt.Errorf("list deliveries: %w", err)
+	}
+	if v := gsk(item); v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("list deliveries: the last entry read (%s) is gone", sk.Value)
+}
+
+// batchGet reads the items with the keys of entries (index entries or
+// items), with consistent reads, in the entries' order. An item deleted
+// since (its TTL expired) is left out.
+func (s *Store) batchGet(ctx context.Context, entries []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	id := func(item map[string]types.AttributeValue) string {
+		pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
+		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			return ""
+		}
+		return pk.Value + "\x00" + sk.Value
+	}
+	got := make(map[string]map[string]types.AttributeValue, len(entries))
+	var pending []map[string]types.AttributeValue
+	for _, e := range entries {
+		pending = append(pending, map[string]types.AttributeValue{AttrPK: e[AttrPK], AttrSK: e[AttrSK]})
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt == batchGetRetries {
+			return nil, fmt.Errorf("list deliveries: %d items still unprocessed after %d reads", len(pending), attempt)
+		}
+		if attempt > 0 {
+			t := time.NewTimer(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("list deliveries: %w", ctx.Err())
+			case <-t.C:
+			}
+		}
+		n := min(len(pending), maxBatchGet)
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: pending[:n], ConsistentRead: aws.Bool(true)},
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("list deliveries: %w", err)
+		}
+		for _, item := range res.Responses[s.table] {
+			got[id(item)] = item
+		}
+		pending = append(res.UnprocessedKeys[s.table].Keys, pending[n:]...)
+	}
+	out := make([]map[string]types.AttributeValue, 0, len(entries))
+	for _, e := range entries {
+		if item, ok := got[id(e)]; ok {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+const (
+	// maxBatchGet is DynamoDB's limit of keys in one BatchGetItem.
+	maxBatchGet = 100
+	// batchGetRetries bounds the reads of unprocessed keys.
+	batchGetRetries = 6
+)

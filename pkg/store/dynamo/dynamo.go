@@ -63,6 +63,9 @@ type API interface {
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	// BatchGetItem reads the deliveries of a list page (gsi1 projects
+	// only keys and filter attributes).
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 // Attribute and index names; the CDK stack creates the table with the same.
@@ -192,54 +195,6 @@ type filter struct {
 	values map[string]types.AttributeValue
 }
 
-// page reads one page of kind from gsi1: at most limit items after the
-// cursor that pass f, and the cursor of the next page ("" when no item
-// follows). It reads one item more than the page to know whether another
-// page exists, so every page but the last is full.
-//
-// A cursor is the key of the page's last item, as LastEvaluatedKey gives
-// it. It resumes through the key condition gsi1sk > (or <) its sort key
-// rather than as ExclusiveStartKey: gsi1sk is unique, so this is exact, and
-// it holds when that item has been deleted since (kumo restarts a query
-// from the beginning when ExclusiveStartKey names a missing item).
-func (s *Store) page(ctx context.Context, kind string, forward bool, f *filter, p store.Page) ([]map[string]types.AttributeValue, string, error) {
-	limit := limitOf(p.Limit)
-	var after string
-	if p.Cursor != "" {
-		var err error
-		if after, err = decodeCursor(p.Cursor, kind); err != nil {
-			return nil, "", err
-		}
-	}
-	var out []map[string]types.AttributeValue
-	for {
-		in := s.queryKind(kind, forward, f, after)
-		if f == nil {
-			in.Limit = aws.Int32(int32(limit + 1 - len(out)))
-		} else {
-			// The limit counts items before the filter: read more at once.
-			in.Limit = aws.Int32(int32(max(limit+1, 100)))
-		}
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, "", fmt.Errorf("list %s: %w", strings.ToLower(kind), err)
-		}
-		out = append(out, res.Items...)
-		if len(out) > limit || len(res.LastEvaluatedKey) == 0 {
-			break
-		}
-		gsk, ok := res.LastEvaluatedKey[AttrGSI1SK].(*types.AttributeValueMemberS)
-		if !ok {
-			return nil, "", fmt.Errorf("list %s: LastEvaluatedKey has no %s", strings.ToLower(kind), AttrGSI1SK)
-		}
-		after = gsk.Value
-	}
-	if len(out) > limit {
-		return out[:limit], encodeCursor(out[limit-1]), nil
-	}
-	return out, "", nil
-}
-
 // queryKind is the query of gsi1 for kind, in order (forward) or reverse,
 // after (or before, in reverse) the sort key after if it is not "".
 func (s *Store) queryKind(kind string, forward bool, f *filter, after string) *dynamodb.QueryInput {
@@ -270,25 +225,6 @@ func (s *Store) queryKind(kind string, forward bool, f *filter, after string) *d
 		}
 	}
 	return in
-}
-
-// all reads every item of kind from gsi1, oldest first.
-func (s *Store) all(ctx context.Context, kind string) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		in := s.queryKind(kind, true, nil, "")
-		in.ExclusiveStartKey = start
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", strings.ToLower(kind), err)
-		}
-		out = append(out, res.Items...)
-		if len(res.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		start = res.LastEvaluatedKey
-	}
 }
 
 // getItem reads one item with a strongly consistent read; nil if absent.

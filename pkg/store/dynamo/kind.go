@@ -2,7 +2,12 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,10 +20,18 @@ import (
 )
 
 // kind describes one kind of record that has an id, a unique name and a
-// creation time: rules, users, groups and SMTP servers.
+// creation time: rules, users, groups, SMTP servers and webhooks.
+//
+// All records of a kind share one base-table partition (pk is the kind's
+// prefix, sk the id), so that a list is one strongly consistent Query: a
+// record created (or deleted) is in (or out of) every list that follows.
+// These collections are small (an organization's rules and directory); a
+// list reads the partition whole and orders it by creation (gsi1sk, kept
+// as a plain attribute: the records are not in gsi1, which only deliveries
+// use).
 type kind[T any] struct {
 	name      string // for messages: "rule", "user", ...
-	prefix    string // pk is prefix#id, sk is prefix, gsi1pk is prefix
+	prefix    string // pk of every record of the kind; sk is the id
 	guard     string // pk of a name guard is guard#folded-name, sk is guard
 	uniqField string // the field of the unique name: "name", "email", ...
 	id        func(*T) string
@@ -30,7 +43,7 @@ type kind[T any] struct {
 }
 
 func (k *kind[T]) key(id string) map[string]types.AttributeValue {
-	return key(k.prefix+"#"+id, k.prefix)
+	return key(k.prefix, id)
 }
 
 func (k *kind[T]) guardKey(name string) map[string]types.AttributeValue {
@@ -44,10 +57,9 @@ func (k *kind[T]) item(v *T) (map[string]types.AttributeValue, error) {
 		return nil, fmt.Errorf("encode %s %q: %w", k.name, k.id(v), err)
 	}
 	id := k.id(v)
-	item[AttrPK] = str(k.prefix + "#" + id)
-	item[AttrSK] = str(k.prefix)
-	item[AttrGSI1PK] = str(k.prefix)
-	item[AttrGSI1SK] = str(sortKey(k.createdAt(v), id))
+	item[AttrPK] = str(k.prefix)
+	item[AttrSK] = str(id)
+	item[AttrGSI1SK] = str(sortKey(k.createdAt(v), id)) // creation order; no gsi1pk: not indexed
 	item[attrUniq] = str(fold(k.uniq(v)))
 	return item, nil
 }
@@ -70,7 +82,7 @@ func (k *kind[T]) conflictName(name string) error {
 
 // get returns the record with the id, or ENotFound.
 func (k *kind[T]) get(ctx context.Context, s *Store, id string) (*T, error) {
-	item, err := s.getItem(ctx, k.prefix+"#"+id, k.prefix)
+	item, err := s.getItem(ctx, k.prefix, id)
 	if err != nil {
 		return nil, fmt.Errorf("get %s %q: %w", k.name, id, err)
 	}
@@ -266,11 +278,32 @@ func (k *kind[T]) remove(ctx context.Context, s *Store, id string, version int64
 	return s.transact(ctx, fmt.Sprintf("delete %s %q", k.name, id), ops)
 }
 
-// page lists one page of records in creation order.
+// page lists one page of records in creation order, after the cursor,
+// that pass f: from one strongly consistent read of the kind's partition.
 func (k *kind[T]) page(ctx context.Context, s *Store, p store.Page, f *filter) ([]*T, string, error) {
-	items, next, err := s.page(ctx, k.prefix, true, f, p)
+	limit := limitOf(p.Limit)
+	var after string
+	if p.Cursor != "" {
+		var err error
+		if after, err = decodeCursor(p.Cursor, k.prefix); err != nil {
+			return nil, "", err
+		}
+	}
+	items, err := s.partition(ctx, k.prefix, f)
 	if err != nil {
 		return nil, "", err
+	}
+	i, _ := slices.BinarySearchFunc(items, after, func(item map[string]types.AttributeValue, after string) int {
+		if gsk(item) <= after {
+			return -1
+		}
+		return 1
+	})
+	items = items[i:]
+	var next string
+	if len(items) > limit {
+		items = items[:limit]
+		next = kindCursor(k.prefix, items[limit-1])
 	}
 	out := make([]*T, len(items))
 	for i, item := range items {
@@ -281,9 +314,9 @@ func (k *kind[T]) page(ctx context.Context, s *Store, p store.Page, f *filter) (
 	return out, next, nil
 }
 
-// all lists every record in creation order.
+// all lists every record in creation order (strongly consistent).
 func (k *kind[T]) all(ctx context.Context, s *Store) ([]*T, error) {
-	items, err := s.all(ctx, k.prefix)
+	items, err := s.partition(ctx, k.prefix, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -294,4 +327,49 @@ func (k *kind[T]) all(ctx context.Context, s *Store) ([]*T, error) {
 		}
 	}
 	return out, nil
+}
+
+// partition reads every item of the partition pk that passes f, with
+// strongly consistent reads, ordered by gsi1sk (creation).
+func (s *Store) partition(ctx context.Context, pk string, f *filter) ([]map[string]types.AttributeValue, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+	}
+	if f != nil {
+		in.FilterExpression = aws.String(f.expr)
+		maps.Copy(in.ExpressionAttributeNames, f.names)
+		maps.Copy(in.ExpressionAttributeValues, f.values)
+	}
+	var out []map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", strings.ToLower(pk), err)
+		}
+		out = append(out, res.Items...)
+		if len(res.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	slices.SortFunc(out, func(a, b map[string]types.AttributeValue) int { return strings.Compare(gsk(a), gsk(b)) })
+	return out, nil
+}
+
+// gsk is an item's gsi1sk ("" if it has none).
+func gsk(item map[string]types.AttributeValue) string {
+	if v, ok := item[AttrGSI1SK].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// kindCursor is the cursor of a list of kind that resumes after item.
+func kindCursor(kind string, item map[string]types.AttributeValue) string {
+	b, _ := json.Marshal(cursor{PK: kind, SK: "-", GPK: kind, GSK: gsk(item)})
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 )
 
 // TableAPI is the part of the DynamoDB client CreateTable calls.
@@ -20,10 +22,11 @@ type TableAPI interface {
 }
 
 // CreateTable creates the table the store expects — pk and sk strings, the
-// index gsi1 on gsi1pk and gsi1sk projecting every attribute, on-demand
-// capacity, TTL on ttl — and waits until it is active. For tests and local
-// use; on AWS the CDK stack creates the table with the same names. An
-// existing table of that name is an error.
+// index gsi1 on gsi1pk and gsi1sk projecting the keys and the attributes
+// the delivery list filters read, on-demand capacity, TTL on ttl — and
+// waits until it is active. For tests and local use; on AWS the CDK stack
+// creates the table with the same names. An existing table of that name is
+// an error.
 func CreateTable(ctx context.Context, client TableAPI, name string) error {
 	s := func(n string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
@@ -42,7 +45,10 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 				{AttributeName: aws.String(AttrGSI1PK), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(AttrGSI1SK), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{
+				ProjectionType:   types.ProjectionTypeInclude,
+				NonKeyAttributes: deploy.DeliveryIndexAttributes,
+			},
 		}},
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -149,5 +151,16 @@ func TestClaimNeedsADeliveryID(t *testing.T) {
 				t.Errorf("claim: %v, want EInvalid", err)
 			}
 		})
+	}
+}
+
+// TestIndexProjectsTheFilters keeps the stack's index projection
+// (deploy.DeliveryIndexAttributes) holding what the list filters read.
+func TestIndexProjectsTheFilters(t *testing.T) {
+	if !slices.Contains(deploy.DeliveryIndexAttributes, AttrDeliveryRuleIDs) {
+		t.Errorf("gsi1 does not project %s, which the rule filter reads on the index", AttrDeliveryRuleIDs)
+	}
+	if slices.Contains(deploy.DeliveryIndexAttributes, AttrDeliveryStatus) {
+		t.Errorf("gsi1 projects %s, which changes at every attempt: each change would write the index", AttrDeliveryStatus)
 	}
 }
