@@ -385,10 +385,13 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev *notify.Event) error {
 	return d.dispatch(ctx, ev, false, false)
 }
 
-// retry is the outcome of one delivery that must be tried again.
+// retry is the outcome of one delivery that must be tried again. lease
+// marks a wait for another attempt that holds the delivery in `sending`
+// (after: what is left of its lease), as opposed to a failure of this one.
 type retry struct {
 	after time.Duration
 	err   error
+	lease bool
 }
 
 // dispatch delivers ev. redelivered says the event may have been handled
@@ -416,20 +419,33 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 		}()
 	}
 	wg.Wait()
+	// The event comes back after the longest delay its own failures ask
+	// for (a provider's Retry-After); waits for deliveries another attempt
+	// holds count only when nothing failed here: that attempt settles them
+	// itself, and its lease (minutes) must not hold back a retry a provider
+	// wants in a second (a duplicate message racing the first one).
 	var (
-		n     int
-		after time.Duration
-		errs  []error
+		n, failures       int
+		after, leaseAfter time.Duration
+		errs              []error
 	)
 	for _, r := range retries {
 		if r == nil {
 			continue
 		}
 		n++
-		after = max(after, r.after)
+		if r.lease {
+			leaseAfter = max(leaseAfter, r.after)
+		} else {
+			failures++
+			after = max(after, r.after)
+		}
 		if len(errs) < 3 {
 			errs = append(errs, r.err)
 		}
+	}
+	if failures == 0 {
+		after = leaseAfter
 	}
 	if n == 0 {
 		return nil
@@ -480,7 +496,7 @@ func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *
 			case cur.Status == notify.DeliveryQueued:
 				upd.Status, upd.Note = notify.DeliverySkipped, orphanNote
 			case d.leaseLeft(cur, now) > 0 && !last:
-				out = &retry{after: d.leaseLeft(cur, now), err: fmt.Errorf("delivery %s: another attempt is sending it", cur.ID)}
+				out = &retry{after: d.leaseLeft(cur, now), lease: true, err: fmt.Errorf("delivery %s: another attempt is sending it", cur.ID)}
 				continue
 			default:
 				upd.Status, upd.Note = notify.DeliverySkipped, orphanInterruptedNote
@@ -521,7 +537,7 @@ func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient,
 			return nil
 		case cur.Status == notify.DeliverySending:
 			if wait := d.leaseLeft(cur, now); wait > 0 && !last {
-				return &retry{after: wait, err: fmt.Errorf("delivery %s: another attempt is sending it", id)}
+				return &retry{after: wait, lease: true, err: fmt.Errorf("delivery %s: another attempt is sending it", id)}
 			}
 			d.log.Warn("dispatch: delivery left in sending by an interrupted attempt; sending it again", "delivery_id", id, "attempt", cur.Attempts+1)
 			var rt *retry

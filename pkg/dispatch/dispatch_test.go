@@ -419,6 +419,34 @@ func TestConcurrentDoubleDeliveryNotifiesOnce(t *testing.T) {
 			t.Errorf("ann's delivery = %s after %d attempts, want sent after 1", d.Status, d.Attempts)
 		}
 	})
+	t.Run("a provider's retry is not held back by another attempt's lease", func(t *testing.T) {
+		// A duplicate message races the first: the first holds ann's send,
+		// and bob's server asks both for a retry in 2 s. The second message
+		// must come back in 2 s, not after the first attempt's lease.
+		f := newFixture(t)
+		hold := make(chan struct{})
+		f.email.hold["ann@example.com"] = hold
+		f.email.entered = make(chan string, 1)
+		later := send.Transient(errors.New("451 try later"), 2*time.Second)
+		f.email.script["Bob@Example.com"] = []error{later, later}
+		first := make(chan error, 1)
+		go func() { first <- f.d.Dispatch(ctx, event("e1")) }()
+		<-f.email.entered        // the first attempt is sending to ann
+		waitFor(t, func() bool { // and has recorded bob's first refusal
+			d := f.delivery(t, "e1", notify.ChannelEmail, "bob@example.com")
+			return d.Status == notify.DeliveryQueued && d.Attempts == 1
+		})
+		err := f.d.Dispatch(ctx, event("e1"))
+		close(hold)
+		<-first
+		var rerr *queue.RetryError
+		if !errors.As(err, &rerr) {
+			t.Fatalf("second Dispatch = %v, want a RetryError", err)
+		}
+		if rerr.After != 2*time.Second {
+			t.Errorf("second Dispatch asks to come back after %s, want the provider's 2s (not the other attempt's lease)", rerr.After)
+		}
+	})
 	t.Run("many racing handlers", func(t *testing.T) {
 		f := newFixture(t)
 		m := message(t, event("e1"), 1)
@@ -885,5 +913,16 @@ func TestUnknownOutcomeIsNoted(t *testing.T) {
 	}
 	if d := f.delivery(t, "e1", notify.ChannelEmail, "ann@example.com"); d.Note != "" {
 		t.Errorf("ann's delivery noted %q, want no note", d.Note)
+	}
+}
+
+// waitFor polls cond until it holds, or fails the test after 5 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -127,6 +127,9 @@ func newService(t testing.TB, extra ...string) *service {
 	t.Cleanup(func() {
 		if t.Failed() {
 			out := s.out.String()
+			if dir := os.Getenv("ARGO_NOTIFY_TEST_KEEP_OUTPUT"); dir != "" {
+				_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".log"), []byte(out), 0o644)
+			}
 			if len(out) > 8000 {
 				out = "…" + out[len(out)-8000:]
 			}
