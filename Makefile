@@ -219,3 +219,26 @@ screenshots: console-deps ## regenerate docs/screenshots/*.png (the browser test
 faults-heavy: ## the fault campaign's heavy variants (10 kill -9 during 3,000 events); prints the FIGURE lines
 	set -o pipefail; ARGO_NOTIFY_FAULTS_HEAVY=1 $(GO) test -count=1 -timeout 20m -v -run '^TestFault' ./pkg/local/ | grep -E 'FIGURE|^(---|ok|FAIL|PASS)'
 ### END faults section
+
+### BEGIN bench section (owned by the performance work: _tools/bench, the benchmarks in the packages)
+# bench runs the benchmarks issue 12's targets compare and prints one table:
+# each figure next to a reference measured in the same run (the SMTP peer's
+# capacity from a raw client, a hello-world bootstrap, an in-memory store, a
+# naive rule scan) and the ratio. Outputs stay in .bin/bench. The cold starts
+# run under the emulators of .bin (make tools), or PEERS_BIN's.
+PEERS_BIN ?= $(BIN)
+BENCH_DIR := $(BIN)/bench
+.PHONY: bench
+bench: ## benchmarks of issue 12 (SMTP, end to end, dispatch, match, cold starts, sizes) as one table of ratios
+	@rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)/lambda
+	$(GO) test -run '^$$' -bench '^(BenchmarkPeerRaw|BenchmarkSender)$$' -benchtime 2s -json ./pkg/send/smtp > $(BENCH_DIR)/smtp.json
+	$(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 3000x -timeout 20m -json ./pkg/local > $(BENCH_DIR)/local.json
+	$(GO) test -run '^$$' -bench '^(BenchmarkDispatch|BenchmarkMatch)$$' -json ./pkg/dispatch ./pkg/match > $(BENCH_DIR)/core.json
+	ARGO_NOTIFY_BIN=$(PEERS_BIN) _tools/with-peers.sh $(GO) test -count=1 -v -run '^TestInvokeTimes$$' -json ./pkg/awslambda > $(BENCH_DIR)/lambda.json
+	@for fn in api ingest dispatcher hello; do \
+		src=./functions/$$fn; [ $$fn = hello ] && src=./pkg/awslambda/testdata/hello; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BENCH_DIR)/lambda/$$fn $$src || exit 1; \
+		echo "$$fn $$(stat -c %s $(BENCH_DIR)/lambda/$$fn)"; \
+	done > $(BENCH_DIR)/sizes.txt
+	@$(GO) -C _tools run ./bench $(BENCH_DIR)
+### END bench section

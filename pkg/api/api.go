@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -135,9 +136,11 @@ type server struct {
 	planner       Planner
 	deadLetters   queue.DeadLetters
 
-	mux     *http.ServeMux
-	public  map[string]bool // ServeMux patterns served without a token
-	openapi []byte
+	mux    *http.ServeMux
+	public map[string]bool // ServeMux patterns served without a token
+	// openapi is the OpenAPI document, marshalled on its first request:
+	// a function that never serves it does not pay for it at start.
+	openapi func() ([]byte, error)
 }
 
 // New returns the API as an http.Handler. It panics if cfg.Store is nil,
@@ -197,11 +200,13 @@ func New(cfg Config) http.Handler {
 		s.registerDeadLetters(api)
 	}
 
-	doc, err := json.MarshalIndent(api.OpenAPI(), "", "  ")
-	if err != nil {
-		panic(fmt.Sprintf("api.New: marshal the OpenAPI document: %v", err))
-	}
-	s.openapi = append(doc, '\n')
+	s.openapi = sync.OnceValues(func() ([]byte, error) {
+		doc, err := json.MarshalIndent(api.OpenAPI(), "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("marshal the OpenAPI document: %w", err)
+		}
+		return append(doc, '\n'), nil
+	})
 	s.mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("GET /healthz", serveHealth)
 	s.mountSCIM(cfg)
@@ -303,9 +308,15 @@ func (s *server) routingProblem(w http.ResponseWriter, r *http.Request, h http.H
 }
 
 func (s *server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	doc, err := s.openapi()
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "serve the OpenAPI document", "err", err)
+		writeProblem(w, newProblem(notify.EInternal, "the OpenAPI document is not available"))
+		return
+	}
 	w.Header().Set("Content-Type", "application/openapi+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(s.openapi)
+	_, _ = w.Write(doc)
 }
 
 func serveHealth(w http.ResponseWriter, r *http.Request) {

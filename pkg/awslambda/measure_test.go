@@ -80,7 +80,7 @@ func TestInvokeTimes(t *testing.T) {
 				t.Fatalf("hello returned %s", out)
 			}
 		}},
-		{"api", apigw("GET", "/v1/openapi.json", "", nil), func() []byte { return apigw("GET", "/v1/rules", "", nil) }, func(t *testing.T, out json.RawMessage) {
+		{"api", apigw("GET", "/healthz", "", nil), func() []byte { return apigw("GET", "/v1/rules", "", nil) }, func(t *testing.T, out json.RawMessage) {
 			if r := decodeAPI(t, out); r.StatusCode != http.StatusOK {
 				t.Fatalf("GET /v1/rules: %s", r)
 			}

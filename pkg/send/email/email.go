@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/channel"
@@ -71,6 +72,9 @@ type Router struct {
 	cfg     Config
 	servers channel.Reader[[]*notify.SMTP]
 	built   channel.Senders
+
+	mu      sync.Mutex
+	current *smtp.Sender // the last SMTP sender built, closed when another replaces it
 }
 
 // NewRouter returns the email channel's router.
@@ -111,7 +115,17 @@ func (r *Router) Sender(ctx context.Context) (send.Sender, error) {
 			return nil, fmt.Errorf("route email: read the password of SMTP server %q: %w", s.Nickname, err)
 		}
 	}
-	var sender send.Sender = smtp.New(*s, password, r.cfg.SMTPOptions...)
+	primary := smtp.New(*s, password, r.cfg.SMTPOptions...)
+	r.mu.Lock()
+	old := r.current
+	r.current = primary
+	r.mu.Unlock()
+	if old != nil {
+		// The server changed (or another became the first): its
+		// sessions are no longer needed.
+		_ = old.Close()
+	}
+	var sender send.Sender = primary
 	if r.cfg.SES != nil {
 		sender = &Fallback{Primary: sender, Secondary: r.cfg.SES, When: smtp.ConnectionFailed, Name: "SES", From: "SMTP"}
 	}

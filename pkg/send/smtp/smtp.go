@@ -52,6 +52,10 @@ type options struct {
 	tlsConfig *tls.Config
 	helo      string
 	now       func() time.Time
+
+	poolSet     bool
+	poolSize    int
+	idleTimeout time.Duration
 }
 
 // WithTLSConfig sets the TLS configuration used for STARTTLS and implicit
@@ -74,6 +78,9 @@ func newOptions(opts []Option) options {
 	if o.now == nil {
 		o.now = time.Now
 	}
+	if !o.poolSet {
+		o.poolSize, o.idleTimeout = defaultPoolSize, defaultIdleTimeout
+	}
 	if o.helo == "" {
 		o.helo = "localhost"
 		if h, err := os.Hostname(); err == nil && h != "" && !strings.ContainsAny(h, " \r\n") {
@@ -83,12 +90,15 @@ func newOptions(opts []Option) options {
 	return o
 }
 
-// Sender delivers notifications through one SMTP server. It opens a
-// connection per message and is safe for concurrent use.
+// Sender delivers notifications through one SMTP server. It keeps a few
+// sessions open (see WithPool) and sends several messages on each, so the
+// TLS and AUTH handshakes are paid once per session, not per message. It
+// is safe for concurrent use; Close ends its sessions.
 type Sender struct {
 	cfg      notify.SMTP
 	password string
 	opts     options
+	pool     *pool // nil: one session per message
 }
 
 // New returns a Sender for the server cfg, authenticating with password
@@ -96,7 +106,23 @@ type Sender struct {
 // defaults.
 func New(cfg notify.SMTP, password string, opts ...Option) *Sender {
 	cfg.Defaults()
-	return &Sender{cfg: cfg, password: password, opts: newOptions(opts)}
+	s := &Sender{cfg: cfg, password: password, opts: newOptions(opts)}
+	if s.opts.poolSize > 0 && s.opts.idleTimeout > 0 {
+		s.pool = newPool(s.opts.poolSize, s.opts.idleTimeout, func(ctx context.Context) (*session, error) {
+			return dial(ctx, s.cfg, s.password, s.opts, nil)
+		})
+	}
+	return s
+}
+
+// Close closes the Sender's idle sessions now and those in use when their
+// message is done. A Send after Close opens a session for its message
+// alone.
+func (s *Sender) Close() error {
+	if s.pool != nil {
+		s.pool.close()
+	}
+	return nil
 }
 
 // Send mails n to the addresses in n.To (the dispatcher passes one) as one
@@ -112,15 +138,34 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 	if err != nil {
 		return send.Result{}, err
 	}
-	sess, err := dial(ctx, s.cfg, s.password, s.opts, nil)
-	if err != nil {
-		return send.Result{}, err
+	if s.pool == nil {
+		sess, err := dial(ctx, s.cfg, s.password, s.opts, nil)
+		if err != nil {
+			return send.Result{}, err
+		}
+		defer sess.close()
+		if _, err := sess.send(ctx, msg); err != nil {
+			return send.Result{}, err
+		}
+		return send.Result{Provider: Provider, MessageID: id}, nil
 	}
-	defer sess.close()
-	if _, err := sess.send(ctx, msg); err != nil {
-		return send.Result{}, err
+	for attempt := 0; ; attempt++ {
+		sess, err := s.pool.get(ctx)
+		if err != nil {
+			return send.Result{}, err
+		}
+		_, err = sess.send(ctx, msg)
+		s.pool.put(sess, err)
+		if err == nil {
+			return send.Result{Provider: Provider, MessageID: id}, nil
+		}
+		// A reused session the server dropped or closed (421) before
+		// the message was complete: the message was not accepted, so it
+		// goes once more on a new session.
+		if attempt > 0 || !retryFresh(err, sess.reused) {
+			return send.Result{}, err
+		}
 	}
-	return send.Result{Provider: Provider, MessageID: id}, nil
 }
 
 // message builds the mail for n and returns it with its Message-ID.
@@ -362,11 +407,10 @@ func dial(ctx context.Context, cfg notify.SMTP, password string, o options, reco
 
 // send offers msg to the server and returns the server's final reply.
 func (s *session) send(ctx context.Context, msg *mail.Msg) (string, error) {
-	timeout := time.Duration(s.cfg.TimeoutSeconds) * time.Second
-	if timeout <= 0 {
-		timeout = defaultTimeout
-	}
-	_ = s.conn.SetDeadline(time.Now().Add(timeout))
+	// Cancelling ctx unblocks any read or write in progress.
+	stop := context.AfterFunc(ctx, func() { _ = s.conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	_ = s.conn.SetDeadline(time.Now().Add(s.timeout()))
 	from, err := msg.GetSender(false)
 	if err != nil {
 		return "", fail(ctx, StepSend, err)
@@ -406,6 +450,14 @@ func (s *session) send(ctx context.Context, msg *mail.Msg) (string, error) {
 		reply = dc.ServerResponse()
 	}
 	return reply, nil
+}
+
+// timeout is the deadline of each exchange.
+func (s *session) timeout() time.Duration {
+	if t := time.Duration(s.cfg.TimeoutSeconds) * time.Second; t > 0 {
+		return t
+	}
+	return defaultTimeout
 }
 
 // close ends the session politely (QUIT) and releases the connection.

@@ -97,14 +97,23 @@ func NewClient(opts Options) *Client {
 	return c
 }
 
+// maxIdlePerHost is how many idle connections a Client keeps to one
+// receiver.
+const maxIdlePerHost = 8
+
 func newHTTPClient(g *guard, timeout time.Duration) *http.Client {
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
-			Proxy:                 nil, // a proxy would dial for us, past the guard
-			DialContext:           g.dialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          16,
+			Proxy:             nil, // a proxy would dial for us, past the guard
+			DialContext:       g.dialContext,
+			ForceAttemptHTTP2: true,
+			MaxIdleConns:      16,
+			// Keep a connection per concurrent delivery to one receiver
+			// (the dispatcher's default concurrency): at the default of 2
+			// per host, the others were closed after each post and the
+			// next one paid a new TCP and TLS handshake.
+			MaxIdleConnsPerHost:   maxIdlePerHost,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   timeout,
 			ResponseHeaderTimeout: timeout,

@@ -304,3 +304,43 @@ func hasField(err error, field string) bool {
 	}
 	return false
 }
+
+// TestPostReusesConnections: concurrent posts to one receiver, repeated,
+// travel over kept-alive connections, not one connection per post.
+func TestPostReusesConnections(t *testing.T) {
+	var mu sync.Mutex
+	conns := 0
+	rc := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	rc.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	rc.Start()
+	t.Cleanup(rc.Close)
+	c := local()
+	const workers, rounds = 4, 10
+	for range rounds {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				if _, err := c.Post(ctx, webhook.Target{URL: rc.URL + "/hook", Secret: secret}, payload()); err != nil {
+					t.Errorf("Post: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// A connection may go back to the pool just after the next round
+	// began; without reuse it would be about 2 + 2 per round.
+	if conns > 2*workers {
+		t.Errorf("%d posts over %d connections, want at most %d", workers*rounds, conns, 2*workers)
+	}
+}

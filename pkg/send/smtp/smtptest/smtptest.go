@@ -72,6 +72,8 @@ type Server struct {
 	rcpts    int
 	datas    int
 	sessions int
+	open     int
+	live     map[*session]struct{}
 	msgs     []Message
 }
 
@@ -144,9 +146,15 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(c *gosmtp.Conn) (gosmtp.Session, error) {
 		s.mu.Lock()
+		ss := &session{s: s, c: c}
 		s.sessions++
+		s.open++
+		if s.live == nil {
+			s.live = map[*session]struct{}{}
+		}
+		s.live[ss] = struct{}{}
 		s.mu.Unlock()
-		return &session{s: s, c: c}, nil
+		return ss, nil
 	}))
 	srv.Domain = "test.local"
 	srv.ErrorLog = log.New(io.Discard, "", 0)
@@ -190,6 +198,28 @@ func (s *Server) SessionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessions
+}
+
+// OpenCount is how many SMTP sessions are open now: begun and not yet
+// ended by QUIT, a dropped connection or STARTTLS (which begins another).
+func (s *Server) OpenCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open
+}
+
+// DropConnections closes every open connection without a word, as a
+// server that restarts or a network that drops idle connections does.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	var conns []net.Conn
+	for ss := range s.live {
+		conns = append(conns, ss.c.Conn())
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
 }
 
 // DataCount is how many DATA commands the server has answered, accepted or
@@ -307,8 +337,14 @@ var (
 	ErrAcceptThenDrop = errors.New("smtptest: message kept, connection dropped before the final reply")
 )
 
-func (ss *session) Reset()        { ss.from, ss.to = "", nil }
-func (ss *session) Logout() error { return nil }
+func (ss *session) Reset() { ss.from, ss.to = "", nil }
+func (ss *session) Logout() error {
+	ss.s.mu.Lock()
+	ss.s.open--
+	delete(ss.s.live, ss)
+	ss.s.mu.Unlock()
+	return nil
+}
 
 // newCert makes a self-signed CA certificate for 127.0.0.1 and localhost
 // and returns it, a pool that trusts it and the path of a PEM file holding
