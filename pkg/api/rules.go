@@ -41,6 +41,20 @@ type RulePolicy struct {
 	OnFailure bool   `json:"onFailure" doc:"Fires when a job of the policy fails."`
 }
 
+// RuleDigest is a rule's digest window.
+type RuleDigest struct {
+	WindowSeconds int `json:"windowSeconds" minimum:"0" maximum:"86400" doc:"The window, in seconds; windows are aligned to multiples of it since the Unix epoch. 0: off." example:"60"`
+}
+
+// RuleQuietHours is a rule's quiet hours.
+type RuleQuietHours struct {
+	TimeZone      string   `json:"timeZone" doc:"An IANA time zone." example:"Europe/Paris"`
+	Start         string   `json:"start" pattern:"^[0-2][0-9]:[0-5][0-9]$" doc:"Wall-clock start, HH:MM in timeZone." example:"22:00"`
+	End           string   `json:"end" pattern:"^[0-2][0-9]:[0-5][0-9]$" doc:"Wall-clock end, HH:MM; before start, the window spans midnight." example:"07:00"`
+	Days          []string `json:"days,omitempty" enum:"sun,mon,tue,wed,thu,fri,sat" doc:"The weekdays on which a window starts; every day when omitted."`
+	AllowCritical bool     `json:"allowCritical,omitempty" doc:"CRITICAL events go out at once even in the window."`
+}
+
 // Rule is the JSON representation of a notification rule. Read-only fields
 // are ignored in requests, so a client can GET a rule, change a field and
 // PUT it back.
@@ -53,6 +67,8 @@ type Rule struct {
 	Recipients Recipients         `json:"recipients" doc:"Whom the rule notifies; at least one recipient."`
 	Source     notify.Source      `json:"source,omitzero" readOnly:"true" enum:"user,policy" doc:"user: managed through /v1/rules; policy: carried by a policy, managed through /v1/policies/{policyId}/notification."`
 	Policy     *RulePolicy        `json:"policy,omitempty" readOnly:"true" doc:"The policy of a policy rule."`
+	QuietHours *RuleQuietHours    `json:"quietHours,omitempty" doc:"Events in the window are held and delivered as one digest when it ends. Wall-clock times are kept across DST changes."`
+	Digest     *RuleDigest        `json:"digest,omitempty" doc:"Storm control: per recipient, the first event of each window goes out at once and the others are folded into one digest sent when the window closes. Omitted or windowSeconds 0: off."`
 	Version    int64              `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
 	CreatedAt  time.Time          `json:"createdAt,omitzero" readOnly:"true"`
 	UpdatedAt  time.Time          `json:"updatedAt,omitzero" readOnly:"true"`
@@ -75,6 +91,13 @@ func ruleFrom(r *notify.Rule) Rule {
 	if r.Policy != nil {
 		p := RulePolicy(*r.Policy)
 		out.Policy = &p
+	}
+	if r.Digest != nil {
+		out.Digest = &RuleDigest{WindowSeconds: r.Digest.WindowSeconds}
+	}
+	if r.QuietHours != nil {
+		q := RuleQuietHours(*r.QuietHours)
+		out.QuietHours = &q
 	}
 	return out
 }
@@ -190,7 +213,15 @@ func ruleResponse(status int, r *notify.Rule) *ruleOutput {
 
 // input is the part of the body a client sets.
 func (r *Rule) input() admin.RuleInput {
-	return admin.RuleInput{Name: r.Name, Enabled: r.Enabled, EventTypes: r.EventTypes, Severities: r.Severities, Recipients: r.Recipients.domain()}
+	in := admin.RuleInput{Name: r.Name, Enabled: r.Enabled, EventTypes: r.EventTypes, Severities: r.Severities, Recipients: r.Recipients.domain()}
+	if r.Digest != nil {
+		in.Digest = &notify.DigestPolicy{WindowSeconds: r.Digest.WindowSeconds}
+	}
+	if r.QuietHours != nil {
+		q := notify.QuietHours(*r.QuietHours)
+		in.QuietHours = &q
+	}
+	return in
 }
 
 func (s *server) createRule(ctx context.Context, in *createRuleInput) (*ruleOutput, error) {

@@ -98,6 +98,11 @@ type Config struct {
 	ResumeBefore time.Time
 	// Concurrency bounds the sends in flight for one event (default 8).
 	Concurrency int
+	// Scheduler receives the messages that release held deliveries (a
+	// digest) when they are due: the queue the dispatcher consumes, whose
+	// messages can be sent with queue.Message.NotBefore. Without it a rule
+	// with a digest fails its deliveries for a retry.
+	Scheduler queue.Producer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	// Logger gets outcomes that need attention (slog.Default if nil).
@@ -217,11 +222,21 @@ type Recipient struct {
 // a user or group that does not exist is skipped with a note. Recipients
 // are sorted by channel, then recipient.
 func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) {
+	p, _, err := d.plan(ctx, ev)
+	return p, err
+}
+
+// plan is Plan that also returns the matched rules by id.
+func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[string]*notify.Rule, error) {
 	idx, err := d.index(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules := idx.Match(ev)
+	byID := make(map[string]*notify.Rule, len(rules))
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
 	p := &planner{
 		ctx:      ctx,
 		dir:      d.cfg.Directory,
@@ -232,7 +247,7 @@ func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) 
 	}
 	for _, r := range rules {
 		if err := p.add(r); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	slices.SortFunc(p.plan.Recipients, func(a, b Recipient) int {
@@ -240,7 +255,7 @@ func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) 
 			cmp.Compare(strings.ToLower(a.Recipient), strings.ToLower(b.Recipient)),
 			cmp.Compare(a.Recipient, b.Recipient))
 	})
-	return p.plan, nil
+	return p.plan, byID, nil
 }
 
 // planner resolves the recipients of a plan.
@@ -366,6 +381,9 @@ func (p *planner) reachOr(ch notify.Channel, to string, ref send.RuleRef, via, s
 // failures are then recorded as failed and Handle returns nil). A body that
 // is not an event with an id returns an error wrapping ErrPoison.
 func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) error {
+	if id := dueID(m); id != "" {
+		return d.handleDue(ctx, id, m.ReceiveCount >= queue.MaxReceives)
+	}
 	ev, err := queue.DecodeEvent(m)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPoison, err)
@@ -396,7 +414,7 @@ type retry struct {
 // recipient the rules no longer reach are settled too; last that this is
 // the queue's last receive.
 func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered, last bool) error {
-	plan, err := d.Plan(ctx, ev)
+	plan, rules, err := d.plan(ctx, ev)
 	if err != nil {
 		return fmt.Errorf("dispatch event %s: %w", ev.ID, err)
 	}
@@ -412,7 +430,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			retries[i] = d.deliver(ctx, ev, r, last)
+			retries[i] = d.deliver(ctx, ev, r, rules, last)
 		}()
 	}
 	wg.Wait()
@@ -471,7 +489,7 @@ func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *
 			return &retry{err: fmt.Errorf("list the deliveries of event %s: %w", ev.ID, err)}
 		}
 		for _, cur := range ds {
-			if cur.Status.Final() || reached[cur.ID] {
+			if cur.Status.Final() || cur.Status == notify.DeliveryHeld || reached[cur.ID] {
 				continue
 			}
 			now := d.cfg.Now()
@@ -499,7 +517,7 @@ func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *
 
 // deliver takes one (channel, recipient) of ev as far as it can: nil when
 // its delivery is final, a retry otherwise.
-func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, last bool) *retry {
+func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, rules map[string]*notify.Rule, last bool) *retry {
 	now := d.cfg.Now()
 	ruleIDs := make([]string, len(r.Rules))
 	for i, ref := range r.Rules {
@@ -510,15 +528,32 @@ func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient,
 		ID: id, EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient, RuleIDs: ruleIDs,
 		Status: notify.DeliveryQueued, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
+	hp := planHold(ev, r, rules, now)
+	if hp != nil {
+		claim.DigestID, claim.DueAt = hp.id, &hp.end
+	}
 	cur, _, err := d.cfg.Deliveries.ClaimDelivery(ctx, claim)
 	if err != nil {
 		return &retry{err: fmt.Errorf("claim delivery %s: %w", id, err)}
 	}
+	if cur.Status == notify.DeliveryQueued && cur.Attempts == 0 {
+		held, rt := d.hold(ctx, ev, r, hp, cur)
+		if held || rt != nil {
+			return rt
+		}
+	}
+	return d.settle(ctx, ev, r, cur, now, last)
+}
+
+// settle takes a claimed delivery cur past the hold stage to a final
+// status: nil when it is final, a retry otherwise.
+func (d *Dispatcher) settle(ctx context.Context, ev *notify.Event, r Recipient, cur *notify.Delivery, now time.Time, last bool) *retry {
+	id := cur.ID
 	for range 5 { // each turn follows a concurrent change (EStale)
 		var err error
 		switch {
-		case cur.Status.Final():
-			return nil
+		case cur.Status.Final(), cur.Status == notify.DeliveryHeld:
+			return nil // held: released with its digest
 		case cur.Status == notify.DeliverySending:
 			if wait := d.leaseLeft(cur, now); wait > 0 && !last {
 				return &retry{after: wait, err: fmt.Errorf("delivery %s: another attempt is sending it", id)}

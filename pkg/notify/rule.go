@@ -70,6 +70,12 @@ type Rule struct {
 	Recipients Recipients  `json:"recipients"`
 	Source     Source      `json:"source"`
 	Policy     *Policy     `json:"policy,omitempty"`
+	// Digest, if set with a window, folds the events after the first in
+	// each window into one message per recipient.
+	Digest *DigestPolicy `json:"digest,omitempty"`
+	// QuietHours, if set, holds the events of its window and delivers
+	// them as one digest when it ends.
+	QuietHours *QuietHours `json:"quietHours,omitempty"`
 	Version    int64       `json:"version"`
 	CreatedAt  time.Time   `json:"createdAt"`
 	UpdatedAt  time.Time   `json:"updatedAt"`
@@ -156,6 +162,12 @@ func (r *Rule) Validate() error {
 		} else if slices.Index(r.Severities, s) != i {
 			v.add(index("severities", i), "%q is repeated", s)
 		}
+	}
+	if r.Digest != nil && (r.Digest.WindowSeconds < 0 || r.Digest.WindowSeconds > MaxDigestWindow) {
+		v.add("digest.windowSeconds", "must be 0 (off) to %d", MaxDigestWindow)
+	}
+	if r.QuietHours != nil {
+		r.QuietHours.validate(&v)
 	}
 	rc := r.Recipients
 	if rc.Empty() {
