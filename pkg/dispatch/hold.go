@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ const (
 
 // maxFoldTurns bounds the versioned updates one fold tries before it asks
 // the queue to redeliver the event.
-const maxFoldTurns = 50
+const maxFoldTurns = 100
 
 // dueMessage is the body of the queue message that releases a held
 // delivery at its due time.
@@ -139,11 +140,12 @@ func (d *Dispatcher) hold(ctx context.Context, ev *notify.Event, r Recipient, hp
 	if strings.HasPrefix(cur.DigestID, "quiet:") {
 		first = "" // quiet hours: nothing goes out at once
 	}
+	digestEvent, _, _ := strings.Cut(cur.DigestID, "|")
 	claim := &notify.Delivery{
-		ID: cur.DigestID, EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient, RuleIDs: []string{rule.ID},
+		ID: cur.DigestID, EventID: digestEvent, Channel: r.Channel, Recipient: r.Recipient, RuleIDs: []string{rule.ID},
 		Status: notify.DeliveryHeld, Version: 1, CreatedAt: now, UpdatedAt: now, DueAt: &due,
 		Digest: &notify.Digest{
-			RuleID: rule.ID, RuleName: rule.Name, WindowStart: start, WindowEnd: due, First: first,
+			RuleID: rule.ID, RuleName: rule.Name, WindowStart: start, WindowEnd: due, Opener: ev.ID, First: first,
 			Counts: []notify.DigestCount{}, Recent: []notify.Event{}, EventIDs: []string{},
 		},
 	}
@@ -151,7 +153,7 @@ func (d *Dispatcher) hold(ctx context.Context, ev *notify.Event, r Recipient, hp
 	if err != nil {
 		return false, &retry{err: fmt.Errorf("claim digest %s: %w", claim.ID, err)}
 	}
-	if dg.EventID == ev.ID {
+	if dg.Digest != nil && dg.Digest.Opener == ev.ID {
 		// This event opened the window: the digest is scheduled (again,
 		// if a crash interrupted the first try: a duplicate due message
 		// finds the digest final and does nothing), and, unless quiet
@@ -191,6 +193,8 @@ func (d *Dispatcher) hold(ctx context.Context, ev *notify.Event, r Recipient, hp
 		if !notify.IsCode(err, notify.EStale) {
 			return false, &retry{err: err}
 		}
+		// Back off a little, at random, so concurrent folds spread out.
+		time.Sleep(time.Duration(rand.IntN(1+min(turn, 10))) * time.Millisecond)
 		if dg, err = d.cfg.Deliveries.GetDelivery(ctx, dg.ID); err != nil {
 			return false, &retry{err: fmt.Errorf("reread digest %s: %w", claim.ID, err)}
 		}
@@ -303,3 +307,4 @@ func (d *Dispatcher) settleFolded(ctx context.Context, id string) error {
 	}
 	return nil
 }
+

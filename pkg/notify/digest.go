@@ -19,7 +19,9 @@ const DigestRecent = 5
 // MaxDigestEvents bounds the event ids a digest remembers (to fold each
 // event once however often the queue delivers it). Past it, events are
 // still counted; a redelivered one may then be counted twice.
-const MaxDigestEvents = 5000
+// 2,000 ids of at most 128 bytes keep a digest well under DynamoDB's
+// 400 KB item limit.
+const MaxDigestEvents = 2000
 
 // DigestPolicy is a rule's `digest`: the first event that reaches a
 // recipient through the rule in a window goes out at once, the others are
@@ -46,7 +48,14 @@ func (p *DigestPolicy) Enabled() bool { return p != nil && p.WindowSeconds > 0 }
 // over ch for the window that starts at start: one per (rule, recipient,
 // window), so a conditional claim on it makes it exactly one.
 func DigestID(ruleID string, start time.Time, ch Channel, recipient string) string {
-	return DeliveryID("digest:"+ruleID+":"+strconv.FormatInt(start.Unix(), 10), ch, recipient)
+	return DeliveryID(DigestEventID(ruleID, start), ch, recipient)
+}
+
+// DigestEventID is the event id of the digests of rule ruleID for the
+// window that starts at start: a digest delivery is the delivery of this
+// pseudo-event, so stores key and list it like any other.
+func DigestEventID(ruleID string, start time.Time) string {
+	return "digest:" + ruleID + ":" + strconv.FormatInt(start.Unix(), 10)
 }
 
 // DigestCount is how many folded events had one type and severity.
@@ -62,8 +71,10 @@ type Digest struct {
 	RuleName    string    `json:"ruleName"`
 	WindowStart time.Time `json:"windowStart"`
 	WindowEnd   time.Time `json:"windowEnd"`
-	// First is the event sent at once that opened the window; "" for
-	// quiet hours, where none is.
+	// Opener is the event whose claim created the digest (it schedules
+	// the release). First is the event sent at once that opened the
+	// window: the opener of a digest, "" for quiet hours.
+	Opener string        `json:"opener"`
 	First  string        `json:"first"`
 	Counts []DigestCount `json:"counts"`
 	// Recent are the newest DigestRecent folded events, newest first.

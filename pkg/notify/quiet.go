@@ -112,7 +112,7 @@ func (q *QuietHours) Holds(ev *Event, t time.Time) (start, end time.Time, held b
 // QuietID is the id of the digest delivery of rule ruleID's quiet window
 // that starts at start, to recipient over ch.
 func QuietID(ruleID string, start time.Time, ch Channel, recipient string) string {
-	return DeliveryID("quiet:"+ruleID+":"+strconv.FormatInt(start.Unix(), 10), ch, recipient)
+	return DeliveryID("quiet:"+ruleID+":"+strconv.FormatInt(start.Unix(), 10), ch, recipient) // the pseudo-event quiet:<rule>:<start>
 }
 
 // String describes q for notes.
