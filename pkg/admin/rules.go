@@ -70,6 +70,8 @@ type RuleInput struct {
 	Digest *notify.DigestPolicy
 	// QuietHours, if set, holds events in its window.
 	QuietHours *notify.QuietHours
+	// Template, if set, renders the rule's messages.
+	Template *notify.Template
 }
 
 // List returns one page of the rules f selects, oldest first.
@@ -96,6 +98,7 @@ func (s *Rules) Create(ctx context.Context, in RuleInput) (*notify.Rule, error) 
 		Recipients: in.Recipients,
 		Digest:     in.Digest,
 		QuietHours: in.QuietHours,
+		Template:   in.Template,
 		Source:     notify.SourceUser,
 		Version:    1,
 		CreatedAt:  now,
@@ -135,6 +138,7 @@ func (s *Rules) Update(ctx context.Context, id string, in RuleInput, pre Precond
 		Recipients: in.Recipients,
 		Digest:     in.Digest,
 		QuietHours: in.QuietHours,
+		Template:   in.Template,
 		Source:     cur.Source,
 		Version:    cur.Version + 1,
 		CreatedAt:  cur.CreatedAt,

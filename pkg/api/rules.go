@@ -55,6 +55,13 @@ type RuleQuietHours struct {
 	AllowCritical bool     `json:"allowCritical,omitempty" doc:"CRITICAL events go out at once even in the window."`
 }
 
+// RuleTemplate is a rule's message template.
+type RuleTemplate struct {
+	Subject string `json:"subject,omitempty" maxLength:"8192" doc:"Go text/template over the event (.Type .Severity .Title .Message .Source .Policy .PolicyID .Job .Status .URL .Time .Labels .ID; functions upper lower trim default trunc label replace): replaces the title in the subject and the Slack headline." example:"{{.Severity}} {{.Title | trunc 80}}"`
+	Text    string `json:"text,omitempty" maxLength:"8192" doc:"The message text of mails (HTML mail is this text, escaped) and of Slack without a slack template." example:"{{.Message}}\nPolicy: {{default \"none\" .Policy}}"`
+	Slack   string `json:"slack,omitempty" maxLength:"8192" doc:"The message text in Slack; escaped for mrkdwn, so <!channel> and friends stay inert."`
+}
+
 // Rule is the JSON representation of a notification rule. Read-only fields
 // are ignored in requests, so a client can GET a rule, change a field and
 // PUT it back.
@@ -68,6 +75,7 @@ type Rule struct {
 	Source     notify.Source      `json:"source,omitzero" readOnly:"true" enum:"user,policy" doc:"user: managed through /v1/rules; policy: carried by a policy, managed through /v1/policies/{policyId}/notification."`
 	Policy     *RulePolicy        `json:"policy,omitempty" readOnly:"true" doc:"The policy of a policy rule."`
 	QuietHours *RuleQuietHours    `json:"quietHours,omitempty" doc:"Events in the window are held and delivered as one digest when it ends. Wall-clock times are kept across DST changes."`
+	Template   *RuleTemplate      `json:"template,omitempty" doc:"Per-rule message templates, validated on save (422 with the line and column). When several rules reach one recipient with one event, the template of the rule with the lowest id wins."`
 	Digest     *RuleDigest        `json:"digest,omitempty" doc:"Storm control: per recipient, the first event of each window goes out at once and the others are folded into one digest sent when the window closes. Omitted or windowSeconds 0: off."`
 	Version    int64              `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
 	CreatedAt  time.Time          `json:"createdAt,omitzero" readOnly:"true"`
@@ -98,6 +106,10 @@ func ruleFrom(r *notify.Rule) Rule {
 	if r.QuietHours != nil {
 		q := RuleQuietHours(*r.QuietHours)
 		out.QuietHours = &q
+	}
+	if r.Template != nil {
+		t := RuleTemplate(*r.Template)
+		out.Template = &t
 	}
 	return out
 }
@@ -220,6 +232,10 @@ func (r *Rule) input() admin.RuleInput {
 	if r.QuietHours != nil {
 		q := notify.QuietHours(*r.QuietHours)
 		in.QuietHours = &q
+	}
+	if r.Template != nil {
+		t := notify.Template(*r.Template)
+		in.Template = &t
 	}
 	return in
 }

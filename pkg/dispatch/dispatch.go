@@ -198,6 +198,17 @@ type Plan struct {
 	// Notes say what was left out and why (a user or group a rule names
 	// that does not exist).
 	Notes []string `json:"notes,omitempty"`
+	// Rendered is, for each matched rule with a template, what it
+	// renders for the event (a preview for rule editors).
+	Rendered []RenderedRule `json:"rendered,omitempty"`
+}
+
+// RenderedRule is one rule's template rendered for an event; Error, if
+// set, says why it could not be (the default rendering is used then).
+type RenderedRule struct {
+	RuleID string `json:"ruleId"`
+	notify.Rendered
+	Error string `json:"error,omitempty"`
 }
 
 // Recipient is one (channel, recipient) of a plan with every rule that
@@ -248,6 +259,14 @@ func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[str
 	for _, r := range rules {
 		if err := p.add(r); err != nil {
 			return nil, nil, err
+		}
+		if r.Template != nil {
+			out, err := r.Template.Render(ev)
+			rr := RenderedRule{RuleID: r.ID, Rendered: out}
+			if err != nil {
+				rr.Error = err.Error()
+			}
+			p.plan.Rendered = append(p.plan.Rendered, rr)
 		}
 	}
 	slices.SortFunc(p.plan.Recipients, func(a, b Recipient) int {
@@ -542,7 +561,7 @@ func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient,
 			return rt
 		}
 	}
-	return d.settle(ctx, ev, r, cur, now, last)
+	return d.settle(ctx, d.templated(ctx, ev, r, rules), r, cur, now, last)
 }
 
 // settle takes a claimed delivery cur past the hold stage to a final

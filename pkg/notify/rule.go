@@ -76,9 +76,12 @@ type Rule struct {
 	// QuietHours, if set, holds the events of its window and delivers
 	// them as one digest when it ends.
 	QuietHours *QuietHours `json:"quietHours,omitempty"`
-	Version    int64       `json:"version"`
-	CreatedAt  time.Time   `json:"createdAt"`
-	UpdatedAt  time.Time   `json:"updatedAt"`
+	// Template, if set, renders the subject and text of this rule's
+	// notifications.
+	Template  *Template `json:"template,omitempty"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // PolicyRuleID is the id of the rule that policy policyID carries.
@@ -168,6 +171,9 @@ func (r *Rule) Validate() error {
 	}
 	if r.QuietHours != nil {
 		r.QuietHours.validate(&v)
+	}
+	if r.Template != nil {
+		r.Template.validate(&v)
 	}
 	rc := r.Recipients
 	if rc.Empty() {
