@@ -15,11 +15,12 @@ import (
 // Recipients is whom a rule notifies. Lists may be omitted; at least one
 // recipient is required in all.
 type Recipients struct {
-	Users         []string `json:"users,omitzero" maxItems:"500" doc:"Ids of users in the directory; they are reached at their email." example:"[\"alice\"]"`
-	Groups        []string `json:"groups,omitzero" maxItems:"500" doc:"Ids of groups in the directory; every member is reached." example:"[\"sre\"]"`
-	Emails        []string `json:"emails,omitzero" maxItems:"500" doc:"Email addresses outside the directory (RFC 5322 addr-spec)." example:"[\"oncall@example.com\"]"`
-	SlackChannels []string `json:"slackChannels,omitzero" maxItems:"500" doc:"Slack channel ids (C… or G…) of the connected workspace." example:"[\"C0123456789\"]"`
-	Webhooks      []string `json:"webhooks,omitzero" maxItems:"500" doc:"Ids of connected webhooks (/v1/integrations/webhooks)." example:"[\"whk_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
+	Users         []string         `json:"users,omitzero" maxItems:"500" doc:"Ids of users in the directory; they are reached at their email." example:"[\"alice\"]"`
+	Groups        []string         `json:"groups,omitzero" maxItems:"500" doc:"Ids of groups in the directory; every member is reached." example:"[\"sre\"]"`
+	Emails        []string         `json:"emails,omitzero" maxItems:"500" doc:"Email addresses outside the directory (RFC 5322 addr-spec)." example:"[\"oncall@example.com\"]"`
+	SlackChannels []string         `json:"slackChannels,omitzero" maxItems:"500" doc:"Slack channel ids (C… or G…) of the connected workspace." example:"[\"C0123456789\"]"`
+	Webhooks      []string         `json:"webhooks,omitzero" maxItems:"500" doc:"Ids of connected webhooks (/v1/integrations/webhooks)." example:"[\"whk_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
+	UserChannels  []notify.Channel `json:"userChannels,omitempty" enum:"email,slack" doc:"How users and group members are reached: email, Slack direct message (the Slack user with their email, found with users.lookupByEmail), or both. Default: email." example:"[\"email\",\"slack\"]"`
 }
 
 func recipientsFrom(r notify.Recipients) Recipients {

@@ -299,7 +299,7 @@ func (p *planner) add(r *notify.Rule) error {
 			p.note("rule %q names user %q, which does not exist: skipped", r.Name, id)
 			continue
 		}
-		p.reachUser(u, ref, "user:"+id)
+		p.reachUser(u, r, ref, "user:"+id)
 	}
 	for _, id := range r.Recipients.Groups {
 		g, err := p.dir.GetGroup(p.ctx, id)
@@ -319,7 +319,7 @@ func (p *planner) add(r *notify.Rule) error {
 				p.note("group %q lists user %q, which does not exist: skipped", g.Name, uid)
 				continue
 			}
-			p.reachUser(u, ref, "group:"+id)
+			p.reachUser(u, r, ref, "group:"+id)
 		}
 	}
 	for _, ch := range p.channels {
@@ -361,12 +361,22 @@ const inactiveSkip = "the user is deactivated in the directory"
 
 // reachUser reaches u by email; a deactivated user is planned as skipped,
 // unless something else reaches the same address.
-func (p *planner) reachUser(u *notify.User, ref send.RuleRef, via string) {
+//
+// With recipients.userChannels naming slack, the user is also (or only)
+// reached by Slack direct message: the Slack delivery's recipient is the
+// user's email, lower case, which the Slack sender looks up.
+func (p *planner) reachUser(u *notify.User, r *notify.Rule, ref send.RuleRef, via string) {
 	skip := ""
 	if !u.Notified() {
 		skip = inactiveSkip
 	}
-	p.reachOr(notify.ChannelEmail, u.Email, ref, via, skip)
+	for _, ch := range r.Recipients.UserChannelsOf() {
+		to := u.Email
+		if ch == notify.ChannelSlack {
+			to = strings.ToLower(u.Email)
+		}
+		p.reachOr(ch, to, ref, via, skip)
+	}
 }
 
 func (p *planner) reach(ch notify.Channel, to string, ref send.RuleRef, via string) {
@@ -692,7 +702,10 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 	done := d.cfg.Now()
 	next := taken
 	var rt *retry
-	if serr == nil {
+	var skipped *send.Skip
+	if errors.As(serr, &skipped) { // e.g. no Slack user with this email
+		next.Status, next.Note = notify.DeliverySkipped, skipped.Reason
+	} else if serr == nil {
 		next.Status = notify.DeliverySent
 		next.Provider, next.ProviderMessageID, next.Note = res.Provider, res.MessageID, res.Note
 		if resend {

@@ -32,6 +32,19 @@ type Recipients struct {
 	Emails        []string `json:"emails"`
 	SlackChannels []string `json:"slackChannels"`
 	Webhooks      []string `json:"webhooks"` // ids of connected webhooks
+	// UserChannels says how users and group members are reached: by
+	// email, by Slack direct message (the Slack user found by their
+	// email), or both. Empty: email.
+	UserChannels []Channel `json:"userChannels,omitempty"`
+}
+
+// UserChannelsOf returns the channels users are reached on (email when
+// none is named).
+func (r Recipients) UserChannelsOf() []Channel {
+	if len(r.UserChannels) == 0 {
+		return []Channel{ChannelEmail}
+	}
+	return r.UserChannels
 }
 
 // Empty reports whether no recipient is named.
@@ -184,6 +197,14 @@ func (r *Rule) Validate() error {
 	checkList(&v, "recipients.emails", rc.Emails, ValidEmail, "is not a valid email address")
 	checkList(&v, "recipients.slackChannels", rc.SlackChannels, ValidSlackChannel, "is not a Slack channel id (like C0123456789)")
 	checkList(&v, "recipients.webhooks", rc.Webhooks, ValidID, "is not a valid webhook id")
+	for i, c := range rc.UserChannels {
+		switch {
+		case c != ChannelEmail && c != ChannelSlack:
+			v.add(index("recipients.userChannels", i), "%q is not email or slack", c)
+		case slices.Index(rc.UserChannels, c) != i:
+			v.add(index("recipients.userChannels", i), "%q is repeated", c)
+		}
+	}
 	return v.err()
 }
 
