@@ -66,6 +66,12 @@ type RuleInput struct {
 	EventTypes []notify.EventType
 	Severities []notify.Severity
 	Recipients notify.Recipients
+	// Digest, if set with a window, folds storms into digests.
+	Digest *notify.DigestPolicy
+	// QuietHours, if set, holds events in its window.
+	QuietHours *notify.QuietHours
+	// Template, if set, renders the rule's messages.
+	Template *notify.Template
 }
 
 // List returns one page of the rules f selects, oldest first.
@@ -90,6 +96,9 @@ func (s *Rules) Create(ctx context.Context, in RuleInput) (*notify.Rule, error) 
 		EventTypes: in.EventTypes,
 		Severities: in.Severities,
 		Recipients: in.Recipients,
+		Digest:     in.Digest,
+		QuietHours: in.QuietHours,
+		Template:   in.Template,
 		Source:     notify.SourceUser,
 		Version:    1,
 		CreatedAt:  now,
@@ -127,6 +136,9 @@ func (s *Rules) Update(ctx context.Context, id string, in RuleInput, pre Precond
 		EventTypes: in.EventTypes,
 		Severities: in.Severities,
 		Recipients: in.Recipients,
+		Digest:     in.Digest,
+		QuietHours: in.QuietHours,
+		Template:   in.Template,
 		Source:     cur.Source,
 		Version:    cur.Version + 1,
 		CreatedAt:  cur.CreatedAt,

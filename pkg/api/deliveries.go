@@ -19,7 +19,7 @@ type Delivery struct {
 	Channel           string     `json:"channel" enum:"email,slack,webhook" doc:"How the notification travels."`
 	Recipient         string     `json:"recipient" doc:"An email address or a Slack channel id." example:"alice@example.com"`
 	RuleIDs           []string   `json:"ruleIds" doc:"Every rule that reached this recipient for this event." example:"[\"rul_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
-	Status            string     `json:"status" enum:"queued,sending,sent,failed,skipped" doc:"queued: not yet attempted, or waiting for a retry; sending: an attempt is in flight; sent, failed, skipped: final."`
+	Status            string     `json:"status" enum:"queued,held,sending,sent,failed,skipped" doc:"queued: not yet attempted, or waiting for a retry; held: kept back until dueAt (folded into a digest, or a digest waiting for its window to close); sending: an attempt is in flight; sent, failed, skipped: final."`
 	Attempts          int        `json:"attempts" doc:"Attempts made so far."`
 	LastError         string     `json:"lastError,omitempty" doc:"Why the last attempt failed."`
 	Provider          string     `json:"provider,omitempty" enum:"smtp,ses,console,slack,webhook" doc:"Who took the message."`
@@ -29,6 +29,8 @@ type Delivery struct {
 	CreatedAt         time.Time  `json:"createdAt" doc:"When the delivery was claimed."`
 	UpdatedAt         time.Time  `json:"updatedAt" doc:"When the record last changed."`
 	SentAt            *time.Time `json:"sentAt,omitempty" doc:"When the provider accepted the message."`
+	DueAt             *time.Time `json:"dueAt,omitempty" doc:"When a held delivery is released (the close of its digest window)."`
+	DigestID          string     `json:"digestId,omitempty" doc:"The digest delivery this event's delivery is folded into, or the one it opened." example:"digest:rul_01JDZ5Q8X9K7W3M2N4P6R8T0VB:1767225600|email|alice@example.com"`
 }
 
 func deliveryFrom(d *notify.Delivery) Delivery {
@@ -52,6 +54,8 @@ func deliveryFrom(d *notify.Delivery) Delivery {
 		CreatedAt:         d.CreatedAt,
 		UpdatedAt:         d.UpdatedAt,
 		SentAt:            d.SentAt,
+		DueAt:             d.DueAt,
+		DigestID:          d.DigestID,
 	}
 }
 
@@ -64,7 +68,7 @@ type DeliveryList struct {
 type listDeliveriesInput struct {
 	EventID string `query:"eventId" maxLength:"128" doc:"Only deliveries of this event."`
 	RuleID  string `query:"ruleId" maxLength:"200" doc:"Only deliveries this rule reached."`
-	Status  string `query:"status" enum:"queued,sending,sent,failed,skipped" doc:"Only deliveries in this status."`
+	Status  string `query:"status" enum:"queued,held,sending,sent,failed,skipped" doc:"Only deliveries in this status."`
 	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Items per page."`
 	Cursor  string `query:"cursor" maxLength:"1024" doc:"The next value of the previous page."`
 }

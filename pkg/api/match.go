@@ -111,6 +111,16 @@ type MatchResult struct {
 	Rules      []MatchedRule   `json:"rules" doc:"The rules the event matches."`
 	Recipients MatchRecipients `json:"recipients" doc:"Whom they would reach."`
 	Notes      []string        `json:"notes,omitempty" doc:"What was left out and why (a user or group that does not exist), and deliveries that would be skipped."`
+	Rendered   []MatchRendered `json:"rendered,omitempty" doc:"For each matched rule with a template, what it renders for this event: a preview for rule editors."`
+}
+
+// MatchRendered is one rule's template rendered for the event.
+type MatchRendered struct {
+	RuleID  string `json:"ruleId" doc:"The rule."`
+	Subject string `json:"subject,omitempty" doc:"The rendered subject (it replaces the title after the [SEVERITY] TYPE: prefix); absent: the default."`
+	Text    string `json:"text,omitempty" doc:"The rendered text of mails (and of Slack without a slack template); absent: the default."`
+	Slack   string `json:"slack,omitempty" doc:"The rendered Slack text; absent: text, or the default."`
+	Error   string `json:"error,omitempty" doc:"Why the template failed on this event: the default rendering would be used."`
 }
 
 type matchInput struct {
@@ -152,6 +162,9 @@ func (s *server) match(ctx context.Context, in *matchInput) (*matchOutput, error
 	}
 	for _, r := range plan.Rules {
 		res.Rules = append(res.Rules, matchedRule(r))
+	}
+	for _, r := range plan.Rendered {
+		res.Rendered = append(res.Rendered, MatchRendered{RuleID: r.RuleID, Subject: r.Subject, Text: r.Text, Slack: r.Slack, Error: r.Error})
 	}
 	lists := res.Recipients.byChannel()
 	for _, r := range plan.Recipients {

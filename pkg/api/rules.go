@@ -15,11 +15,12 @@ import (
 // Recipients is whom a rule notifies. Lists may be omitted; at least one
 // recipient is required in all.
 type Recipients struct {
-	Users         []string `json:"users,omitzero" maxItems:"500" doc:"Ids of users in the directory; they are reached at their email." example:"[\"alice\"]"`
-	Groups        []string `json:"groups,omitzero" maxItems:"500" doc:"Ids of groups in the directory; every member is reached." example:"[\"sre\"]"`
-	Emails        []string `json:"emails,omitzero" maxItems:"500" doc:"Email addresses outside the directory (RFC 5322 addr-spec)." example:"[\"oncall@example.com\"]"`
-	SlackChannels []string `json:"slackChannels,omitzero" maxItems:"500" doc:"Slack channel ids (C… or G…) of the connected workspace." example:"[\"C0123456789\"]"`
-	Webhooks      []string `json:"webhooks,omitzero" maxItems:"500" doc:"Ids of connected webhooks (/v1/integrations/webhooks)." example:"[\"whk_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
+	Users         []string         `json:"users,omitzero" maxItems:"500" doc:"Ids of users in the directory; they are reached at their email." example:"[\"alice\"]"`
+	Groups        []string         `json:"groups,omitzero" maxItems:"500" doc:"Ids of groups in the directory; every member is reached." example:"[\"sre\"]"`
+	Emails        []string         `json:"emails,omitzero" maxItems:"500" doc:"Email addresses outside the directory (RFC 5322 addr-spec)." example:"[\"oncall@example.com\"]"`
+	SlackChannels []string         `json:"slackChannels,omitzero" maxItems:"500" doc:"Slack channel ids (C… or G…) of the connected workspace." example:"[\"C0123456789\"]"`
+	Webhooks      []string         `json:"webhooks,omitzero" maxItems:"500" doc:"Ids of connected webhooks (/v1/integrations/webhooks)." example:"[\"whk_01JDZ5Q8X9K7W3M2N4P6R8T0VB\"]"`
+	UserChannels  []notify.Channel `json:"userChannels,omitempty" enum:"email,slack" doc:"How users and group members are reached: email, Slack direct message (the Slack user with their email, found with users.lookupByEmail), or both. Default: email." example:"[\"email\",\"slack\"]"`
 }
 
 func recipientsFrom(r notify.Recipients) Recipients {
@@ -41,6 +42,27 @@ type RulePolicy struct {
 	OnFailure bool   `json:"onFailure" doc:"Fires when a job of the policy fails."`
 }
 
+// RuleDigest is a rule's digest window.
+type RuleDigest struct {
+	WindowSeconds int `json:"windowSeconds" minimum:"0" maximum:"86400" doc:"The window, in seconds; windows are aligned to multiples of it since the Unix epoch. 0: off." example:"60"`
+}
+
+// RuleQuietHours is a rule's quiet hours.
+type RuleQuietHours struct {
+	TimeZone      string   `json:"timeZone" doc:"An IANA time zone." example:"Europe/Paris"`
+	Start         string   `json:"start" pattern:"^[0-2][0-9]:[0-5][0-9]$" doc:"Wall-clock start, HH:MM in timeZone." example:"22:00"`
+	End           string   `json:"end" pattern:"^[0-2][0-9]:[0-5][0-9]$" doc:"Wall-clock end, HH:MM; before start, the window spans midnight." example:"07:00"`
+	Days          []string `json:"days,omitempty" enum:"sun,mon,tue,wed,thu,fri,sat" doc:"The weekdays on which a window starts; every day when omitted."`
+	AllowCritical bool     `json:"allowCritical,omitempty" doc:"CRITICAL events go out at once even in the window."`
+}
+
+// RuleTemplate is a rule's message template.
+type RuleTemplate struct {
+	Subject string `json:"subject,omitempty" maxLength:"8192" doc:"Go text/template over the event (.Type .Severity .Title .Message .Source .Policy .PolicyID .Job .Status .URL .Time .Labels .ID; functions upper lower trim default trunc label replace): replaces the title in the subject and the Slack headline." example:"{{.Severity}} {{.Title | trunc 80}}"`
+	Text    string `json:"text,omitempty" maxLength:"8192" doc:"The message text of mails (HTML mail is this text, escaped) and of Slack without a slack template." example:"{{.Message}}\nPolicy: {{default \"none\" .Policy}}"`
+	Slack   string `json:"slack,omitempty" maxLength:"8192" doc:"The message text in Slack; escaped for mrkdwn, so <!channel> and friends stay inert."`
+}
+
 // Rule is the JSON representation of a notification rule. Read-only fields
 // are ignored in requests, so a client can GET a rule, change a field and
 // PUT it back.
@@ -53,6 +75,9 @@ type Rule struct {
 	Recipients Recipients         `json:"recipients" doc:"Whom the rule notifies; at least one recipient."`
 	Source     notify.Source      `json:"source,omitzero" readOnly:"true" enum:"user,policy" doc:"user: managed through /v1/rules; policy: carried by a policy, managed through /v1/policies/{policyId}/notification."`
 	Policy     *RulePolicy        `json:"policy,omitempty" readOnly:"true" doc:"The policy of a policy rule."`
+	QuietHours *RuleQuietHours    `json:"quietHours,omitempty" doc:"Events in the window are held and delivered as one digest when it ends. Wall-clock times are kept across DST changes."`
+	Template   *RuleTemplate      `json:"template,omitempty" doc:"Per-rule message templates, validated on save (422 with the line and column). When several rules reach one recipient with one event, the template of the rule with the lowest id wins."`
+	Digest     *RuleDigest        `json:"digest,omitempty" doc:"Storm control: per recipient, the first event of each window goes out at once and the others are folded into one digest sent when the window closes. Omitted or windowSeconds 0: off."`
 	Version    int64              `json:"version,omitzero" readOnly:"true" doc:"Incremented on every change; the ETag is this number, quoted."`
 	CreatedAt  time.Time          `json:"createdAt,omitzero" readOnly:"true"`
 	UpdatedAt  time.Time          `json:"updatedAt,omitzero" readOnly:"true"`
@@ -75,6 +100,17 @@ func ruleFrom(r *notify.Rule) Rule {
 	if r.Policy != nil {
 		p := RulePolicy(*r.Policy)
 		out.Policy = &p
+	}
+	if r.Digest != nil {
+		out.Digest = &RuleDigest{WindowSeconds: r.Digest.WindowSeconds}
+	}
+	if r.QuietHours != nil {
+		q := RuleQuietHours(*r.QuietHours)
+		out.QuietHours = &q
+	}
+	if r.Template != nil {
+		t := RuleTemplate(*r.Template)
+		out.Template = &t
 	}
 	return out
 }
@@ -190,7 +226,19 @@ func ruleResponse(status int, r *notify.Rule) *ruleOutput {
 
 // input is the part of the body a client sets.
 func (r *Rule) input() admin.RuleInput {
-	return admin.RuleInput{Name: r.Name, Enabled: r.Enabled, EventTypes: r.EventTypes, Severities: r.Severities, Recipients: r.Recipients.domain()}
+	in := admin.RuleInput{Name: r.Name, Enabled: r.Enabled, EventTypes: r.EventTypes, Severities: r.Severities, Recipients: r.Recipients.domain()}
+	if r.Digest != nil {
+		in.Digest = &notify.DigestPolicy{WindowSeconds: r.Digest.WindowSeconds}
+	}
+	if r.QuietHours != nil {
+		q := notify.QuietHours(*r.QuietHours)
+		in.QuietHours = &q
+	}
+	if r.Template != nil {
+		t := notify.Template(*r.Template)
+		in.Template = &t
+	}
+	return in
 }
 
 func (s *server) createRule(ctx context.Context, in *createRuleInput) (*ruleOutput, error) {

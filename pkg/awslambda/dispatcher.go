@@ -99,8 +99,11 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 		Router:       pacedRouter{Router: reg, slack: pace.NewKeyed(SlackChannelRate/float64(instances), opts.Now)},
 		Channels:     reg,
 		RuleCacheTTL: RuleCacheTTL,
-		Now:          opts.Now,
-		Logger:       opts.Logger,
+		// Held deliveries (digests) are released by delayed messages on
+		// the event queue (DelaySeconds, then visibility for the rest).
+		Scheduler: sqsqueue.NewProducer(c.SQS, cfg.QueueURL),
+		Now:       opts.Now,
+		Logger:    opts.Logger,
 	})
 	// On AWS the queue's redrive policy decides the last chance: what
 	// still fails transiently after deploy.MaxReceiveCount receives goes

@@ -98,6 +98,11 @@ type Config struct {
 	ResumeBefore time.Time
 	// Concurrency bounds the sends in flight for one event (default 8).
 	Concurrency int
+	// Scheduler receives the messages that release held deliveries (a
+	// digest) when they are due: the queue the dispatcher consumes, whose
+	// messages can be sent with queue.Message.NotBefore. Without it a rule
+	// with a digest fails its deliveries for a retry.
+	Scheduler queue.Producer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	// Logger gets outcomes that need attention (slog.Default if nil).
@@ -193,6 +198,17 @@ type Plan struct {
 	// Notes say what was left out and why (a user or group a rule names
 	// that does not exist).
 	Notes []string `json:"notes,omitempty"`
+	// Rendered is, for each matched rule with a template, what it
+	// renders for the event (a preview for rule editors).
+	Rendered []RenderedRule `json:"rendered,omitempty"`
+}
+
+// RenderedRule is one rule's template rendered for an event; Error, if
+// set, says why it could not be (the default rendering is used then).
+type RenderedRule struct {
+	RuleID string `json:"ruleId"`
+	notify.Rendered
+	Error string `json:"error,omitempty"`
 }
 
 // Recipient is one (channel, recipient) of a plan with every rule that
@@ -217,11 +233,21 @@ type Recipient struct {
 // a user or group that does not exist is skipped with a note. Recipients
 // are sorted by channel, then recipient.
 func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) {
+	p, _, err := d.plan(ctx, ev)
+	return p, err
+}
+
+// plan is Plan that also returns the matched rules by id.
+func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[string]*notify.Rule, error) {
 	idx, err := d.index(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules := idx.Match(ev)
+	byID := make(map[string]*notify.Rule, len(rules))
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
 	p := &planner{
 		ctx:      ctx,
 		dir:      d.cfg.Directory,
@@ -232,7 +258,15 @@ func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) 
 	}
 	for _, r := range rules {
 		if err := p.add(r); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if r.Template != nil {
+			out, err := r.Template.Render(ev)
+			rr := RenderedRule{RuleID: r.ID, Rendered: out}
+			if err != nil {
+				rr.Error = err.Error()
+			}
+			p.plan.Rendered = append(p.plan.Rendered, rr)
 		}
 	}
 	slices.SortFunc(p.plan.Recipients, func(a, b Recipient) int {
@@ -240,7 +274,7 @@ func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) 
 			cmp.Compare(strings.ToLower(a.Recipient), strings.ToLower(b.Recipient)),
 			cmp.Compare(a.Recipient, b.Recipient))
 	})
-	return p.plan, nil
+	return p.plan, byID, nil
 }
 
 // planner resolves the recipients of a plan.
@@ -265,7 +299,7 @@ func (p *planner) add(r *notify.Rule) error {
 			p.note("rule %q names user %q, which does not exist: skipped", r.Name, id)
 			continue
 		}
-		p.reachUser(u, ref, "user:"+id)
+		p.reachUser(u, r, ref, "user:"+id)
 	}
 	for _, id := range r.Recipients.Groups {
 		g, err := p.dir.GetGroup(p.ctx, id)
@@ -285,7 +319,7 @@ func (p *planner) add(r *notify.Rule) error {
 				p.note("group %q lists user %q, which does not exist: skipped", g.Name, uid)
 				continue
 			}
-			p.reachUser(u, ref, "group:"+id)
+			p.reachUser(u, r, ref, "group:"+id)
 		}
 	}
 	for _, ch := range p.channels {
@@ -327,12 +361,22 @@ const inactiveSkip = "the user is deactivated in the directory"
 
 // reachUser reaches u by email; a deactivated user is planned as skipped,
 // unless something else reaches the same address.
-func (p *planner) reachUser(u *notify.User, ref send.RuleRef, via string) {
+//
+// With recipients.userChannels naming slack, the user is also (or only)
+// reached by Slack direct message: the Slack delivery's recipient is the
+// user's email, lower case, which the Slack sender looks up.
+func (p *planner) reachUser(u *notify.User, r *notify.Rule, ref send.RuleRef, via string) {
 	skip := ""
 	if !u.Notified() {
 		skip = inactiveSkip
 	}
-	p.reachOr(notify.ChannelEmail, u.Email, ref, via, skip)
+	for _, ch := range r.Recipients.UserChannelsOf() {
+		to := u.Email
+		if ch == notify.ChannelSlack {
+			to = strings.ToLower(u.Email)
+		}
+		p.reachOr(ch, to, ref, via, skip)
+	}
 }
 
 func (p *planner) reach(ch notify.Channel, to string, ref send.RuleRef, via string) {
@@ -366,6 +410,9 @@ func (p *planner) reachOr(ch notify.Channel, to string, ref send.RuleRef, via, s
 // failures are then recorded as failed and Handle returns nil). A body that
 // is not an event with an id returns an error wrapping ErrPoison.
 func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) error {
+	if id := dueID(m); id != "" {
+		return d.handleDue(ctx, id, m.ReceiveCount >= queue.MaxReceives)
+	}
 	ev, err := queue.DecodeEvent(m)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPoison, err)
@@ -399,7 +446,7 @@ type retry struct {
 // recipient the rules no longer reach are settled too; last that this is
 // the queue's last receive.
 func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered, last bool) error {
-	plan, err := d.Plan(ctx, ev)
+	plan, rules, err := d.plan(ctx, ev)
 	if err != nil {
 		return fmt.Errorf("dispatch event %s: %w", ev.ID, err)
 	}
@@ -415,7 +462,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			retries[i] = d.deliver(ctx, ev, r, last)
+			retries[i] = d.deliver(ctx, ev, r, rules, last)
 		}()
 	}
 	wg.Wait()
@@ -487,7 +534,7 @@ func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *
 			return &retry{err: fmt.Errorf("list the deliveries of event %s: %w", ev.ID, err)}
 		}
 		for _, cur := range ds {
-			if cur.Status.Final() || reached[cur.ID] {
+			if cur.Status.Final() || cur.Status == notify.DeliveryHeld || reached[cur.ID] {
 				continue
 			}
 			now := d.cfg.Now()
@@ -515,7 +562,7 @@ func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *
 
 // deliver takes one (channel, recipient) of ev as far as it can: nil when
 // its delivery is final, a retry otherwise.
-func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, last bool) *retry {
+func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, rules map[string]*notify.Rule, last bool) *retry {
 	now := d.cfg.Now()
 	ruleIDs := make([]string, len(r.Rules))
 	for i, ref := range r.Rules {
@@ -526,15 +573,32 @@ func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient,
 		ID: id, EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient, RuleIDs: ruleIDs,
 		Status: notify.DeliveryQueued, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
+	hp := planHold(ev, r, rules, now)
+	if hp != nil {
+		claim.DigestID, claim.DueAt = hp.id, &hp.end
+	}
 	cur, _, err := d.cfg.Deliveries.ClaimDelivery(ctx, claim)
 	if err != nil {
 		return &retry{err: fmt.Errorf("claim delivery %s: %w", id, err)}
 	}
+	if cur.Status == notify.DeliveryQueued && cur.Attempts == 0 {
+		held, rt := d.hold(ctx, ev, r, hp, cur)
+		if held || rt != nil {
+			return rt
+		}
+	}
+	return d.settle(ctx, d.templated(ctx, ev, r, rules), r, cur, now, last)
+}
+
+// settle takes a claimed delivery cur past the hold stage to a final
+// status: nil when it is final, a retry otherwise.
+func (d *Dispatcher) settle(ctx context.Context, ev *notify.Event, r Recipient, cur *notify.Delivery, now time.Time, last bool) *retry {
+	id := cur.ID
 	for range 5 { // each turn follows a concurrent change (EStale)
 		var err error
 		switch {
-		case cur.Status.Final():
-			return nil
+		case cur.Status.Final(), cur.Status == notify.DeliveryHeld:
+			return nil // held: released with its digest
 		case cur.Status == notify.DeliverySending:
 			if wait := d.leaseLeft(cur, now); wait > 0 && !last {
 				return &retry{after: wait, lease: true, err: fmt.Errorf("delivery %s: another attempt is sending it", id)}
@@ -654,7 +718,10 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 	done := d.cfg.Now()
 	next := taken
 	var rt *retry
-	if serr == nil {
+	var skipped *send.Skip
+	if errors.As(serr, &skipped) { // e.g. no Slack user with this email
+		next.Status, next.Note = notify.DeliverySkipped, skipped.Reason
+	} else if serr == nil {
 		next.Status = notify.DeliverySent
 		next.Provider, next.ProviderMessageID, next.Note = res.Provider, res.MessageID, res.Note
 		if resend {

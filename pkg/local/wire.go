@@ -74,6 +74,9 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		Router:       router,
 		RuleCacheTTL: RuleCacheTTL,
 		SendingLease: cfg.SendingLease,
+		// Held deliveries (digests) are released by delayed messages on
+		// the same durable queue: they survive restarts like any event.
+		Scheduler: q,
 		// This process holds the store's and the queue's file locks (a
 		// second process on the data directory fails to open them), so a
 		// delivery that was put in `sending` before now belongs to a

@@ -28,6 +28,10 @@ const (
 	// may not have reached its recipient: it is sent again and recorded
 	// sent with a note that it may be a duplicate (at least once).
 	DeliverySending DeliveryStatus = "sending"
+	// DeliveryHeld: kept back until DueAt by the hold stage. An event's
+	// delivery folded into a digest is held until the digest (DigestID)
+	// goes out; a digest delivery is held until its window closes.
+	DeliveryHeld    DeliveryStatus = "held"
 	DeliverySent    DeliveryStatus = "sent"
 	DeliveryFailed  DeliveryStatus = "failed"
 	DeliverySkipped DeliveryStatus = "skipped"
@@ -57,6 +61,14 @@ type Delivery struct {
 	CreatedAt         time.Time      `json:"createdAt"`
 	UpdatedAt         time.Time      `json:"updatedAt"`
 	SentAt            *time.Time     `json:"sentAt,omitempty"`
+	// DueAt is when a held delivery is released.
+	DueAt *time.Time `json:"dueAt,omitempty"`
+	// DigestID is the digest delivery this event's delivery is folded
+	// into (or, on the event that opened the window, the digest it
+	// opened).
+	DigestID string `json:"digestId,omitempty"`
+	// Digest is set on a digest delivery: the events folded into it.
+	Digest *Digest `json:"digest,omitempty"`
 }
 
 // DeliveryID is the id of the delivery of event eventID to recipient over

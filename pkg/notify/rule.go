@@ -32,6 +32,19 @@ type Recipients struct {
 	Emails        []string `json:"emails"`
 	SlackChannels []string `json:"slackChannels"`
 	Webhooks      []string `json:"webhooks"` // ids of connected webhooks
+	// UserChannels says how users and group members are reached: by
+	// email, by Slack direct message (the Slack user found by their
+	// email), or both. Empty: email.
+	UserChannels []Channel `json:"userChannels,omitempty"`
+}
+
+// UserChannelsOf returns the channels users are reached on (email when
+// none is named).
+func (r Recipients) UserChannelsOf() []Channel {
+	if len(r.UserChannels) == 0 {
+		return []Channel{ChannelEmail}
+	}
+	return r.UserChannels
 }
 
 // Empty reports whether no recipient is named.
@@ -70,9 +83,18 @@ type Rule struct {
 	Recipients Recipients  `json:"recipients"`
 	Source     Source      `json:"source"`
 	Policy     *Policy     `json:"policy,omitempty"`
-	Version    int64       `json:"version"`
-	CreatedAt  time.Time   `json:"createdAt"`
-	UpdatedAt  time.Time   `json:"updatedAt"`
+	// Digest, if set with a window, folds the events after the first in
+	// each window into one message per recipient.
+	Digest *DigestPolicy `json:"digest,omitempty"`
+	// QuietHours, if set, holds the events of its window and delivers
+	// them as one digest when it ends.
+	QuietHours *QuietHours `json:"quietHours,omitempty"`
+	// Template, if set, renders the subject and text of this rule's
+	// notifications.
+	Template  *Template `json:"template,omitempty"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // PolicyRuleID is the id of the rule that policy policyID carries.
@@ -157,6 +179,15 @@ func (r *Rule) Validate() error {
 			v.add(index("severities", i), "%q is repeated", s)
 		}
 	}
+	if r.Digest != nil && (r.Digest.WindowSeconds < 0 || r.Digest.WindowSeconds > MaxDigestWindow) {
+		v.add("digest.windowSeconds", "must be 0 (off) to %d", MaxDigestWindow)
+	}
+	if r.QuietHours != nil {
+		r.QuietHours.validate(&v)
+	}
+	if r.Template != nil {
+		r.Template.validate(&v)
+	}
 	rc := r.Recipients
 	if rc.Empty() {
 		v.add("recipients", "must name at least one user, group, email, Slack channel or webhook")
@@ -166,6 +197,14 @@ func (r *Rule) Validate() error {
 	checkList(&v, "recipients.emails", rc.Emails, ValidEmail, "is not a valid email address")
 	checkList(&v, "recipients.slackChannels", rc.SlackChannels, ValidSlackChannel, "is not a Slack channel id (like C0123456789)")
 	checkList(&v, "recipients.webhooks", rc.Webhooks, ValidID, "is not a valid webhook id")
+	for i, c := range rc.UserChannels {
+		switch {
+		case c != ChannelEmail && c != ChannelSlack:
+			v.add(index("recipients.userChannels", i), "%q is not email or slack", c)
+		case slices.Index(rc.UserChannels, c) != i:
+			v.add(index("recipients.userChannels", i), "%q is repeated", c)
+		}
+	}
 	return v.err()
 }
 

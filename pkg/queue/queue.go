@@ -25,6 +25,11 @@ type Message struct {
 	ReceiveCount int               `json:"receiveCount"`
 	// FirstSentAt is when the message was first enqueued.
 	FirstSentAt time.Time `json:"firstSentAt"`
+	// NotBefore, if set on Send, keeps the message invisible until then:
+	// the local queue holds it until NotBefore, SQS for at most its
+	// 15-minute DelaySeconds (the handler asks for the rest with a
+	// RetryError). It is how the dispatcher schedules held deliveries.
+	NotBefore time.Time `json:"notBefore,omitzero"`
 }
 
 // Producer puts messages on a queue. Send returns only once every message is

@@ -36,6 +36,9 @@ func putNew(tx *bolt.Tx, m queue.Message, at time.Time) error {
 		return err
 	}
 	rec := &record{Message: m, VisibleAt: at.UnixNano()}
+	if m.NotBefore.After(at) {
+		rec.VisibleAt = m.NotBefore.UnixNano()
+	}
 	return putRecord(tx, seqKey(n), rec)
 }
 

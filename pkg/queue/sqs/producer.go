@@ -175,6 +175,9 @@ func entry(m *queue.Message) (types.SendMessageBatchRequestEntry, int) {
 		size += len(k) + len("String") + len(v)
 	}
 	e := types.SendMessageBatchRequestEntry{MessageBody: strPtr(string(m.Body))}
+	if !m.NotBefore.IsZero() {
+		e.DelaySeconds = delaySeconds(time.Until(m.NotBefore))
+	}
 	if len(mas) > 0 {
 		e.MessageAttributes = mas
 	}
@@ -241,3 +244,12 @@ func deref(s *string) string {
 
 // errNoQueue is returned when a component was built without a queue URL.
 var errNoQueue = errors.New("no queue URL configured")
+
+// maxDelay is the longest DelaySeconds SQS accepts.
+const maxDelay = 15 * time.Minute
+
+// delaySeconds is d rounded up to whole seconds, within SQS's 0–900.
+func delaySeconds(d time.Duration) int32 {
+	d = min(max(d, 0), maxDelay)
+	return int32((d + time.Second - 1) / time.Second)
+}

@@ -52,7 +52,10 @@ func client(token, apiURL string, opts []Option) *slackapi.Client {
 
 // Sender posts notifications with one bot token. It is safe for
 // concurrent use.
-type Sender struct{ api *slackapi.Client }
+type Sender struct {
+	api   *slackapi.Client
+	users users
+}
 
 // New returns a Sender posting with the bot token to the Web API at apiURL
 // ("" for https://slack.com/api/; a trailing slash is added if missing).
@@ -61,7 +64,9 @@ func New(token, apiURL string, opts ...Option) *Sender {
 }
 
 // Send posts n to the channel n.To[0] (chat.postMessage) as a Block Kit
-// message coloured by severity, with link unfurling off. The result's
+// message; when n.To[0] is an email, to that user as a direct message
+// (users.lookupByEmail, cached; a *send.Skip when no user has it). The
+// message is coloured by severity, with link unfurling off. The result's
 // MessageID is "<channel>/<ts>".
 //
 // Errors are *send.Error: rate limiting (with Slack's Retry-After), HTTP 5xx,
@@ -77,18 +82,26 @@ func (s *Sender) Send(ctx context.Context, n *send.Notification) (send.Result, e
 	if len(n.To) != 1 || n.To[0] == "" {
 		return send.Result{}, send.Permanent(fmt.Errorf("slack: want exactly one channel, got %q", n.To))
 	}
+	to := n.To[0]
+	if isEmail(to) { // a direct message to the user with this email
+		id, err := s.userID(ctx, to)
+		if err != nil {
+			return send.Result{}, err
+		}
+		to = id
+	}
 	text, atts := Render(n)
-	ch, ts, err := s.api.PostMessageContext(ctx, n.To[0],
+	ch, ts, err := s.api.PostMessageContext(ctx, to,
 		slackapi.MsgOptionText(text, false), // already escaped
 		slackapi.MsgOptionAttachments(atts...),
 		slackapi.MsgOptionDisableLinkUnfurl(),
 		slackapi.MsgOptionDisableMediaUnfurl(),
 	)
 	if err != nil {
-		return send.Result{}, classify(ctx, fmt.Errorf("slack: post to channel %s: %w", n.To[0], err))
+		return send.Result{}, classify(ctx, fmt.Errorf("slack: post to channel %s: %w", to, err))
 	}
 	if ch == "" {
-		ch = n.To[0]
+		ch = to
 	}
 	return send.Result{Provider: Provider, MessageID: ch + "/" + ts}, nil
 }
