@@ -24,7 +24,11 @@ func (b *builder) grants() {
 		grant(fn, "TableReadWrite", tableActions, tableResources...)
 	}
 	ns.Queue.GrantSendMessages(ingest)
-	ns.Queue.GrantSendMessages(api)         // redrive from the DLQ
+	ns.Queue.GrantSendMessages(api) // redrive from the DLQ
+	// Held deliveries (digests, quiet hours) are released by a delayed
+	// "due" message the dispatcher sends to its own queue (SSE-SQS: no key
+	// grant; it already reads the queue's attributes as its consumer).
+	grant(dispatcher, "ReleaseHeld", []string{"sqs:SendMessage"}, ns.Queue.QueueArn())
 	ns.DeadLetter.GrantConsumeMessages(api) // list and delete dead letters
 	grant(ingest, "IngestSecretRead", []string{"secretsmanager:GetSecretValue"}, ns.IngestSecret.SecretArn())
 	grant(api, "IntegrationSecretsWrite", []string{

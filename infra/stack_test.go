@@ -548,6 +548,7 @@ func TestIAMGrants(t *testing.T) {
 			"dynamodb:DeleteItem":           tableAndIndex,
 			"dynamodb:BatchGetItem":         tableAndIndex,
 			"secretsmanager:GetSecretValue": {secretPrefix},
+			"sqs:SendMessage":               {"Queue"}, // the release of held deliveries
 			"ses:GetAccount":                {"*"},
 			"ses:SendEmail": {
 				"arn:AWS::Partition:ses:eu-west-1:123456789012:configuration-set/argo-notify",
