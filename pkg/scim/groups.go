@@ -134,22 +134,12 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var before notify.Group
-	g, err := h.dir.ModifyGroup(r.Context(), pathID(r), precondition(r), func(cur *notify.Group) (admin.GroupInput, error) {
-		before = *cur
+	h.modifyGroup(w, r, func(cur *notify.Group) (map[string]any, error) {
 		if id, _ := str(m, "id"); id != "" && id != cur.ID {
-			return admin.GroupInput{}, badRequest("mutability", "id is read-only")
+			return nil, badRequest("mutability", "id is read-only")
 		}
-		return groupInput(m)
+		return m, nil
 	})
-	if err == nil {
-		err = h.syncRoles(r.Context(), union(before.Members, g.Members), before.Name, g.Name)
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeResource(w, http.StatusOK, groupResource(g), g.Version, r)
 }
 
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
@@ -158,11 +148,25 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.modifyGroup(w, r, func(cur *notify.Group) (map[string]any, error) {
+		m := clone(groupResource(cur))
+		if err := applyPatch(m, ops, groupAttrs, groupReadOnly); err != nil {
+			return nil, err
+		}
+		return m, nil
+	})
+}
+
+// modifyGroup changes the group the path names to the resource that
+// resource makes of the stored one (a PUT's body, or the stored one
+// patched), then recomputes the roles of the members it gained or lost,
+// and answers with the group.
+func (h *Handler) modifyGroup(w http.ResponseWriter, r *http.Request, resource func(cur *notify.Group) (map[string]any, error)) {
 	var before notify.Group
 	g, err := h.dir.ModifyGroup(r.Context(), pathID(r), precondition(r), func(cur *notify.Group) (admin.GroupInput, error) {
 		before = *cur
-		m := clone(groupResource(cur))
-		if err := applyPatch(m, ops, groupAttrs, groupReadOnly); err != nil {
+		m, err := resource(cur)
+		if err != nil {
 			return admin.GroupInput{}, err
 		}
 		return groupInput(m)

@@ -284,21 +284,12 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	u, err := h.dir.ModifyUser(r.Context(), pathID(r), precondition(r), func(cur *notify.User) (admin.ProvisionInput, error) {
+	h.modifyUser(w, r, func(cur *notify.User) (map[string]any, error) {
 		if id, _ := str(m, "id"); id != "" && id != cur.ID {
-			return admin.ProvisionInput{}, badRequest("mutability", "id is read-only")
+			return nil, badRequest("mutability", "id is read-only")
 		}
-		in, err := h.userInput(m)
-		if err != nil {
-			return in, err
-		}
-		return h.withGroupRole(r.Context(), cur.ID, in)
+		return m, nil
 	})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeResource(w, http.StatusOK, h.userResource(u), u.Version, r)
 }
 
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) {
@@ -307,9 +298,23 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	u, err := h.dir.ModifyUser(r.Context(), pathID(r), precondition(r), func(cur *notify.User) (admin.ProvisionInput, error) {
+	h.modifyUser(w, r, func(cur *notify.User) (map[string]any, error) {
 		m := clone(h.userResource(cur))
 		if err := applyPatch(m, ops, userAttrs, userReadOnly); err != nil {
+			return nil, err
+		}
+		return m, nil
+	})
+}
+
+// modifyUser changes the user the path names to the resource that
+// resource makes of the stored one (a PUT's body, or the stored one
+// patched), keeping a role that comes from group membership, and answers
+// with the user.
+func (h *Handler) modifyUser(w http.ResponseWriter, r *http.Request, resource func(cur *notify.User) (map[string]any, error)) {
+	u, err := h.dir.ModifyUser(r.Context(), pathID(r), precondition(r), func(cur *notify.User) (admin.ProvisionInput, error) {
+		m, err := resource(cur)
+		if err != nil {
 			return admin.ProvisionInput{}, err
 		}
 		in, err := h.userInput(m)
