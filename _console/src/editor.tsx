@@ -15,9 +15,13 @@ type Draft = {
   groups: string[];
   emails: string[];
   slackChannels: string[];
+  webhooks: string[];
+  userChannels: ('email' | 'slack')[];
+  // Kept as loaded so a save does not drop them.
+  rest: Pick<Rule, 'digest' | 'quietHours' | 'template'>;
 };
 
-const EMPTY: Draft = { name: '', enabled: true, eventTypes: [], severities: [], users: [], groups: [], emails: [], slackChannels: [] };
+const EMPTY: Draft = { name: '', enabled: true, eventTypes: [], severities: [], users: [], groups: [], emails: [], slackChannels: [], webhooks: [], userChannels: ['email'], rest: {} };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function fromRule(r: Rule): Draft {
@@ -31,6 +35,9 @@ function fromRule(r: Rule): Draft {
     groups: [...(rc.groups ?? [])],
     emails: [...(rc.emails ?? [])],
     slackChannels: [...(rc.slackChannels ?? [])],
+    webhooks: [...(rc.webhooks ?? [])],
+    userChannels: rc.userChannels?.length ? [...rc.userChannels] : ['email'],
+    rest: { digest: r.digest, quietHours: r.quietHours, template: r.template },
   };
 }
 
@@ -40,7 +47,8 @@ function toBody(d: Draft): Rule {
     enabled: d.enabled,
     eventTypes: d.eventTypes as Rule['eventTypes'],
     severities: d.severities as Rule['severities'],
-    recipients: { users: d.users, groups: d.groups, emails: d.emails, slackChannels: d.slackChannels },
+    recipients: { users: d.users, groups: d.groups, emails: d.emails, slackChannels: d.slackChannels, webhooks: d.webhooks, userChannels: d.userChannels },
+    ...d.rest,
   };
 }
 
@@ -50,7 +58,7 @@ function changes(a: Draft, b: Draft): string[] {
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
   if (a.name !== b.name) out.push(`name: "${a.name}" → "${b.name}"`);
   if (a.enabled !== b.enabled) out.push(`enabled: ${a.enabled} → ${b.enabled}`);
-  for (const k of ['eventTypes', 'severities', 'users', 'groups', 'emails', 'slackChannels'] as const) {
+  for (const k of ['eventTypes', 'severities', 'users', 'groups', 'emails', 'slackChannels', 'webhooks', 'userChannels'] as const) {
     if (!same([...a[k]].sort(), [...b[k]].sort())) out.push(`${k}: ${a[k].join(', ') || '—'} → ${b[k].join(', ') || '—'}`);
   }
   return out;
@@ -64,10 +72,12 @@ export function RuleEditor(props: { id?: string }) {
   const [groups, setGroups] = useState<Group[]>([]);
   const [channels, setChannels] = useState<Schemas['SlackChannel'][] | null>(null);
   const [channelsError, setChannelsError] = useState('');
+  const [hooks, setHooks] = useState<Schemas['Webhook'][] | null>(null);
+  const [hooksError, setHooksError] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState('');
   const [conflict, setConflict] = useState<{ theirs: Draft; version: number; what: string[] } | null>(null);
-  const [dialog, setDialog] = useState<'' | 'users' | 'channels'>('');
+  const [dialog, setDialog] = useState<'' | 'users' | 'channels' | 'webhooks'>('');
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -96,6 +106,13 @@ export function RuleEditor(props: { id?: string }) {
         else setChannels(r.data?.items ?? []);
       },
       (e) => setChannelsError(message(e)),
+    );
+    api.GET('/v1/integrations/webhooks').then(
+      (r) => {
+        if (r.error) setHooksError(message(new ApiError(r.error as Schemas['Problem'], r.response.status)));
+        else setHooks(r.data?.items ?? []);
+      },
+      (e) => setHooksError(message(e)),
     );
   }, [props.id]);
 
@@ -221,6 +238,7 @@ export function RuleEditor(props: { id?: string }) {
       ) : (
         <form onSubmit={(e) => { e.preventDefault(); submit(); }} noValidate>
           <Recipients draft={draft} set={set} users={users} groups={groups} channels={channels} channelsError={channelsError}
+            hooks={hooks} hooksError={hooksError} openHooks={() => setDialog('webhooks')}
             openUsers={() => setDialog('users')} openChannels={() => setDialog('channels')} fieldError={fieldError} />
           <Preview draft={draft} users={users} groups={groups} channels={channels} ruleId={props.id} />
           <div class="actions">
@@ -236,6 +254,10 @@ export function RuleEditor(props: { id?: string }) {
       {dialog === 'channels' && (
         <AddChannels channels={channels ?? []} chosen={draft.slackChannels} onClose={() => setDialog('')}
           onAdd={(c) => { set({ slackChannels: [...draft.slackChannels, ...c] }); setDialog(''); }} />
+      )}
+      {dialog === 'webhooks' && (
+        <AddWebhooks hooks={hooks ?? []} chosen={draft.webhooks} onClose={() => setDialog('')}
+          onAdd={(w) => { set({ webhooks: [...draft.webhooks, ...w] }); setDialog(''); }} />
       )}
     </section>
   );
@@ -258,6 +280,7 @@ function Chips(props: { label: string; items: string[]; name: (id: string) => st
 function Recipients(p: {
   draft: Draft; set: (d: Partial<Draft>) => void; users: User[]; groups: Group[];
   channels: Schemas['SlackChannel'][] | null; channelsError: string;
+  hooks: Schemas['Webhook'][] | null; hooksError: string; openHooks: () => void;
   openUsers: () => void; openChannels: () => void; fieldError: (f: string) => string;
 }) {
   const [email, setEmail] = useState('');
@@ -286,6 +309,17 @@ function Recipients(p: {
         {(p.fieldError('recipients.users') || p.fieldError('recipients.groups')) && (
           <p class="error">{p.fieldError('recipients.users')} {p.fieldError('recipients.groups')}</p>
         )}
+        <fieldset class="inline-checks">
+          <legend>Reach users by</legend>
+          {([['email', 'Email'], ['slack', 'Slack DM']] as const).map(([v, l]) => (
+            <label class="check" key={v}>
+              <input type="checkbox" checked={p.draft.userChannels.includes(v)}
+                onChange={() => p.set({ userChannels: p.draft.userChannels.includes(v) ? p.draft.userChannels.filter((x) => x !== v) : [...p.draft.userChannels, v] })} />
+              <span>{l}</span>
+            </label>
+          ))}
+          {p.fieldError('recipients.userChannels') && <p class="error">{p.fieldError('recipients.userChannels')}</p>}
+        </fieldset>
       </fieldset>
       <fieldset>
         <legend>Email Users</legend>
@@ -305,6 +339,14 @@ function Recipients(p: {
         {p.channelsError && <p class="muted">Slack channels unavailable: {p.channelsError}</p>}
         <Chips label="Slack channels" items={p.draft.slackChannels} name={channelName} onRemove={(c) => p.set({ slackChannels: p.draft.slackChannels.filter((x) => x !== c) })} />
         {p.fieldError('recipients.slackChannels') && <p class="error">{p.fieldError('recipients.slackChannels')}</p>}
+      </fieldset>
+      <fieldset>
+        <legend>Webhooks</legend>
+        <button type="button" onClick={p.openHooks} disabled={!p.hooks}>ADD WEBHOOKS</button>
+        {p.hooksError && <p class="muted">Webhooks unavailable: {p.hooksError}</p>}
+        <Chips label="Webhooks" items={p.draft.webhooks} name={(id) => p.hooks?.find((h) => h.id === id)?.name ?? id}
+          onRemove={(w) => p.set({ webhooks: p.draft.webhooks.filter((x) => x !== w) })} />
+        {p.fieldError('recipients.webhooks') && <p class="error">{p.fieldError('recipients.webhooks')}</p>}
         {p.fieldError('recipients') && <p class="error">{p.fieldError('recipients')}</p>}
       </fieldset>
     </>
@@ -375,6 +417,31 @@ function AddChannels(p: { channels: Schemas['SlackChannel'][]; chosen: string[];
   );
 }
 
+const host = (u: string) => { try { return new URL(u).host; } catch { return u; } };
+
+function AddWebhooks(p: { hooks: Schemas['Webhook'][]; chosen: string[]; onClose: () => void; onAdd: (w: string[]) => void }) {
+  const [c, setC] = useState<string[]>([]);
+  const avail = p.hooks.filter((x) => !p.chosen.includes(x.id!));
+  return (
+    <Dialog title="Add webhooks" onClose={p.onClose}>
+      <fieldset class="pick">
+        <legend>Connected webhooks</legend>
+        {avail.length === 0 && <p class="muted">No more webhooks.</p>}
+        {avail.map((x) => (
+          <label class="check" key={x.id}>
+            <input type="checkbox" checked={c.includes(x.id!)} onChange={() => setC(c.includes(x.id!) ? c.filter((y) => y !== x.id) : [...c, x.id!])} />
+            <span>{x.name} <small>{host(x.url)}</small></span>
+          </label>
+        ))}
+      </fieldset>
+      <div class="actions">
+        <button type="button" onClick={p.onClose}>CANCEL</button>
+        <button type="button" class="primary" disabled={!c.length} onClick={() => p.onAdd(c)}>ADD</button>
+      </div>
+    </Dialog>
+  );
+}
+
 function Preview(p: { draft: Draft; users: User[]; groups: Group[]; channels: Schemas['SlackChannel'][] | null; ruleId?: string }) {
   const [choice, setChoice] = useState({ type: '', severity: '' });
   const type = p.draft.eventTypes.includes(choice.type) ? choice.type : p.draft.eventTypes[0] ?? 'JOB';
@@ -422,7 +489,8 @@ function Preview(p: { draft: Draft; users: User[]; groups: Group[]; channels: Sc
       <ul aria-label="Reached by this rule">
         {reach.email.map((e) => <li key={e}>✉ {e}</li>)}
         {reach.slack.map((c) => <li key={c}>Slack {c}</li>)}
-        {!reach.email.length && !reach.slack.length && <li>nobody yet</li>}
+        {p.draft.webhooks.map((w) => <li key={w}>Webhook {w}</li>)}
+        {!reach.email.length && !reach.slack.length && !p.draft.webhooks.length && <li>nobody yet</li>}
       </ul>
       {match && (
         <p class="muted">
