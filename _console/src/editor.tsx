@@ -17,11 +17,17 @@ type Draft = {
   slackChannels: string[];
   webhooks: string[];
   userChannels: ('email' | 'slack')[];
-  // Kept as loaded so a save does not drop them.
-  rest: Pick<Rule, 'digest' | 'quietHours' | 'template'>;
+  window: string; // digest window in seconds, as typed; 0 or empty: off
+  quiet: { on: boolean; timeZone: string; start: string; end: string; days: string[]; allowCritical: boolean };
+  template: { subject: string; text: string; slack: string };
 };
 
-const EMPTY: Draft = { name: '', enabled: true, eventTypes: [], severities: [], users: [], groups: [], emails: [], slackChannels: [], webhooks: [], userChannels: ['email'], rest: {} };
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+type Day = (typeof DAYS)[number];
+const localZone = () => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch { return 'UTC'; } };
+const quietOff = () => ({ on: false, timeZone: localZone(), start: '22:00', end: '07:00', days: [], allowCritical: true });
+
+const EMPTY: Draft = { name: '', enabled: true, eventTypes: [], severities: [], users: [], groups: [], emails: [], slackChannels: [], webhooks: [], userChannels: ['email'], window: '0', quiet: quietOff(), template: { subject: '', text: '', slack: '' } };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function fromRule(r: Rule): Draft {
@@ -37,7 +43,11 @@ function fromRule(r: Rule): Draft {
     slackChannels: [...(rc.slackChannels ?? [])],
     webhooks: [...(rc.webhooks ?? [])],
     userChannels: rc.userChannels?.length ? [...rc.userChannels] : ['email'],
-    rest: { digest: r.digest, quietHours: r.quietHours, template: r.template },
+    window: String(r.digest?.windowSeconds ?? 0),
+    quiet: r.quietHours
+      ? { on: true, timeZone: r.quietHours.timeZone, start: r.quietHours.start, end: r.quietHours.end, days: [...(r.quietHours.days ?? [])], allowCritical: !!r.quietHours.allowCritical }
+      : quietOff(),
+    template: { subject: r.template?.subject ?? '', text: r.template?.text ?? '', slack: r.template?.slack ?? '' },
   };
 }
 
@@ -48,9 +58,16 @@ function toBody(d: Draft): Rule {
     eventTypes: d.eventTypes as Rule['eventTypes'],
     severities: d.severities as Rule['severities'],
     recipients: { users: d.users, groups: d.groups, emails: d.emails, slackChannels: d.slackChannels, webhooks: d.webhooks, userChannels: d.userChannels },
-    ...d.rest,
+    ...(Number(d.window) > 0 ? { digest: { windowSeconds: Number(d.window) } } : {}),
+    ...(d.quiet.on ? { quietHours: { timeZone: d.quiet.timeZone.trim(), start: d.quiet.start, end: d.quiet.end, allowCritical: d.quiet.allowCritical, ...(d.quiet.days.length ? { days: d.quiet.days as Day[] } : {}) } } : {}),
+    ...(d.template.subject || d.template.text || d.template.slack
+      ? { template: Object.fromEntries(Object.entries(d.template).filter(([, v]) => v)) }
+      : {}),
   };
 }
+
+/** windowError is what is wrong with a typed digest window, if anything. */
+const windowError = (w: string) => (/^\d*$/.test(w.trim()) && Number(w) <= 86400 ? '' : 'Enter whole seconds from 0 to 86400 (0: off).');
 
 /** changes names what differs between two versions of a rule. */
 function changes(a: Draft, b: Draft): string[] {
@@ -61,6 +78,9 @@ function changes(a: Draft, b: Draft): string[] {
   for (const k of ['eventTypes', 'severities', 'users', 'groups', 'emails', 'slackChannels', 'webhooks', 'userChannels'] as const) {
     if (!same([...a[k]].sort(), [...b[k]].sort())) out.push(`${k}: ${a[k].join(', ') || '—'} → ${b[k].join(', ') || '—'}`);
   }
+  if (Number(a.window) !== Number(b.window)) out.push(`digest window: ${a.window}s → ${b.window}s`);
+  if (!same(a.quiet.on && a.quiet, b.quiet.on && b.quiet)) out.push('quiet hours changed');
+  if (!same(a.template, b.template)) out.push('template changed');
   return out;
 }
 
@@ -130,6 +150,10 @@ export function RuleEditor(props: { id?: string }) {
   }
 
   async function submit(version?: number) {
+    if (windowError(draft.window)) {
+      setErrors({ 'digest.windowSeconds': windowError(draft.window) });
+      return;
+    }
     setBusy(true);
     setError('');
     setErrors({});
@@ -240,6 +264,8 @@ export function RuleEditor(props: { id?: string }) {
           <Recipients draft={draft} set={set} users={users} groups={groups} channels={channels} channelsError={channelsError}
             hooks={hooks} hooksError={hooksError} openHooks={() => setDialog('webhooks')}
             openUsers={() => setDialog('users')} openChannels={() => setDialog('channels')} fieldError={fieldError} />
+          <Delivery draft={draft} set={set} fieldError={fieldError} />
+          <Template draft={draft} set={set} fieldError={fieldError} />
           <Preview draft={draft} users={users} groups={groups} channels={channels} ruleId={props.id} />
           <div class="actions">
             <button type="button" onClick={() => setStep(1)}>BACK</button>
@@ -414,6 +440,81 @@ function AddChannels(p: { channels: Schemas['SlackChannel'][]; chosen: string[];
         <button type="button" class="primary" disabled={!c.length} onClick={() => p.onAdd(c)}>ADD</button>
       </div>
     </Dialog>
+  );
+}
+
+/** Field is a labelled input with its API error next to it. */
+function Field(p: { label: string; field: string; fieldError: (f: string) => string; value: string; onInput: (v: string) => void; type?: string; area?: boolean; list?: string; hint?: string }) {
+  const id = useId('f');
+  const err = p.fieldError(p.field);
+  const attrs = {
+    id, value: p.value, 'aria-invalid': err ? ('true' as const) : undefined, 'aria-describedby': err ? `${id}-err` : p.hint ? `${id}-hint` : undefined,
+    onInput: (e: Event) => p.onInput((e.currentTarget as HTMLInputElement).value),
+  };
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      {p.area ? <textarea rows={3} {...attrs} /> : <input type={p.type ?? 'text'} list={p.list} {...attrs} />}
+      {p.hint && !err && <small id={`${id}-hint`} class="muted">{p.hint}</small>}
+      {err && <p id={`${id}-err`} class="error">{err}</p>}
+    </div>
+  );
+}
+
+function Delivery(p: { draft: Draft; set: (d: Partial<Draft>) => void; fieldError: (f: string) => string }) {
+  const q = p.draft.quiet;
+  const setQ = (v: Partial<Draft['quiet']>) => p.set({ quiet: { ...q, ...v } });
+  const fe = (f: string) => p.fieldError(f) || (f === 'digest.windowSeconds' ? windowError(p.draft.window) : '');
+  const zones = useMemo(() => { try { return (Intl as unknown as { supportedValuesOf(k: string): string[] }).supportedValuesOf('timeZone'); } catch { return []; } }, []);
+  return (
+    <fieldset>
+      <legend>Delivery</legend>
+      <Field label="DIGEST WINDOW (seconds)" field="digest.windowSeconds" fieldError={fe} type="text" value={p.draft.window}
+        hint="The first event of each window goes out at once, the others in one digest when it closes. 0: off."
+        onInput={(v) => p.set({ window: v })} />
+      <label class="check">
+        <input type="checkbox" checked={q.on} onChange={() => setQ({ on: !q.on })} />
+        <span>QUIET HOURS <small>events in the window are held and sent as one digest when it ends</small></span>
+      </label>
+      {q.on && (
+        <>
+          <Field label="TIME ZONE (IANA)" field="quietHours.timeZone" fieldError={p.fieldError} value={q.timeZone} list="tz-list" onInput={(v) => setQ({ timeZone: v })} />
+          <datalist id="tz-list">{zones.map((z) => <option key={z} value={z} />)}</datalist>
+          <div class="field inline">
+            <Field label="START" field="quietHours.start" fieldError={p.fieldError} type="time" value={q.start} onInput={(v) => setQ({ start: v })} />
+            <Field label="END" field="quietHours.end" fieldError={p.fieldError} type="time" value={q.end} onInput={(v) => setQ({ end: v })} />
+          </div>
+          <fieldset>
+            <legend>Days the window starts (none: every day)</legend>
+            {DAYS.map((d) => (
+              <label class="check inline-check" key={d}>
+                <input type="checkbox" checked={q.days.includes(d)} onChange={() => setQ({ days: q.days.includes(d) ? q.days.filter((x) => x !== d) : [...q.days, d] })} />
+                <span>{d}</span>
+              </label>
+            ))}
+            {p.fieldError('quietHours.days') && <p class="error">{p.fieldError('quietHours.days')}</p>}
+          </fieldset>
+          <label class="check">
+            <input type="checkbox" checked={q.allowCritical} onChange={() => setQ({ allowCritical: !q.allowCritical })} />
+            <span>Allow CRITICAL events during quiet hours</span>
+          </label>
+        </>
+      )}
+    </fieldset>
+  );
+}
+
+function Template(p: { draft: Draft; set: (d: Partial<Draft>) => void; fieldError: (f: string) => string }) {
+  const t = p.draft.template;
+  const setT = (v: Partial<Draft['template']>) => p.set({ template: { ...t, ...v } });
+  return (
+    <fieldset>
+      <legend>Template (optional)</legend>
+      <p class="muted">Go text/template over the event, e.g. <code>{'{{.Severity}} {{.Title}}'}</code>. Empty: the default message.</p>
+      <Field label="SUBJECT" field="template.subject" fieldError={p.fieldError} value={t.subject} onInput={(v) => setT({ subject: v })} />
+      <Field label="TEXT" field="template.text" fieldError={p.fieldError} value={t.text} area onInput={(v) => setT({ text: v })} />
+      <Field label="SLACK" field="template.slack" fieldError={p.fieldError} value={t.slack} area onInput={(v) => setT({ slack: v })} />
+    </fieldset>
   );
 }
 
