@@ -22,7 +22,7 @@ function Icon(props: { d: string }) {
 export function summary(r: Schemas['Recipients']): string {
   const n = (a: readonly string[] | null | undefined, one: string, many: string) =>
     a && a.length ? `${a.length} ${a.length === 1 ? one : many}` : '';
-  return [n(r.users, 'user', 'users'), n(r.groups, 'group', 'groups'), n(r.emails, 'email', 'emails'), n(r.slackChannels, 'channel', 'channels')]
+  return [n(r.users, 'user', 'users'), n(r.groups, 'group', 'groups'), n(r.emails, 'email', 'emails'), n(r.slackChannels, 'channel', 'channels'), n(r.webhooks, 'webhook', 'webhooks')]
     .filter(Boolean)
     .join(', ') || 'nobody';
 }

@@ -189,6 +189,16 @@ try {
   await page.getByRole('checkbox', { name: /#ops/ }).check();
   await role('button', 'ADD').click();
   await role('list', 'Slack channels').getByText('#ops').waitFor();
+  if (!(await role('checkbox', 'Email').isChecked()) || (await role('checkbox', 'Slack DM').isChecked())) fail('users are not reached by email alone by default');
+  await role('button', 'ADD WEBHOOKS').click();
+  await see('dialog', 'Add webhooks');
+  await page.getByRole('checkbox', { name: /Console hook 127\.0\.0\.1:\d+/ }).check(); // name and URL host
+  await check('08b-add-webhooks-dialog');
+  await role('button', 'ADD').click();
+  await role('list', 'Webhooks').getByText('Console hook').waitFor();
+  await role('textbox', 'DIGEST WINDOW (seconds)').fill('abc');
+  await page.getByText('Enter whole seconds from 0 to 86400 (0: off).').waitFor(); // the error next to its field
+  await role('textbox', 'DIGEST WINDOW (seconds)').fill('0');
   const preview = role('list', 'Reached by this rule');
   for (const r of ['alice@console.test', 'bob@console.test', 'oncall@console.test', 'Slack #ops']) await preview.getByText(r).waitFor();
   await page.getByText(/With the rules saved now, the same event reaches/).waitFor(); // POST /v1/match answered
@@ -198,7 +208,7 @@ try {
   await see('rowheader', 'Production failures');
   const row = page.getByRole('row').filter({ has: role('rowheader', 'Production failures') });
   const rowText = await row.innerText();
-  for (const s of ['JOB, DEPLOYMENT', 'CRITICAL', '1 user, 1 group, 1 email, 1 channel', 'User']) if (!rowText.includes(s)) fail(`the rule's row lacks "${s}": ${rowText}`);
+  for (const s of ['JOB, DEPLOYMENT', 'CRITICAL', '1 user, 1 group, 1 email, 1 channel, 1 webhook', 'User']) if (!rowText.includes(s)) fail(`the rule's row lacks "${s}": ${rowText}`);
   log('rule created');
 
   // 5. The pencil: a conflicting edit is shown, then an edit is saved.
@@ -221,6 +231,37 @@ try {
   await role('button', 'SUBMIT').click();
   await see('rowheader', 'Production failures, edited');
   log('rule edited (after a shown 412 conflict)');
+
+  // 5b. Delivery: a digest window, saved and seen again on reopening.
+  await role('button', 'Edit Production failures, edited').click();
+  await see('heading', 'Edit rule Production failures, edited');
+  await role('button', 'NEXT').click();
+  await role('list', 'Webhooks').getByText('Console hook').waitFor();
+  await role('textbox', 'DIGEST WINDOW (seconds)').fill('90000');
+  await role('checkbox', /^QUIET HOURS/).check();
+  await role('combobox', 'TIME ZONE (IANA)').fill('Europe/Paris');
+  await check('08c-rule-editor-delivery');
+  await role('button', 'SUBMIT').click();
+  await page.getByText('Enter whole seconds from 0 to 86400 (0: off).').waitFor();
+  await role('textbox', 'DIGEST WINDOW (seconds)').fill('60');
+  await role('combobox', 'TIME ZONE (IANA)').fill('Mars/Olympus');
+  await role('button', 'SUBMIT').click();
+  await page.locator('.field p.error').filter({ hasText: /./ }).first().waitFor(); // the API's error next to TIME ZONE
+  if (!(await role('combobox', 'TIME ZONE (IANA)').getAttribute('aria-invalid'))) fail('the time zone error is not on its field');
+  await check('08d-rule-editor-delivery-error');
+  await role('checkbox', /^QUIET HOURS/).uncheck();
+  await role('button', 'SUBMIT').click();
+  await see('rowheader', 'Production failures, edited');
+  const saved = (await call('GET', `/v1/rules/${rule.id}`)).data;
+  if (saved.digest?.windowSeconds !== 60 || !saved.recipients.webhooks?.length || saved.quietHours) fail(`the saved rule: ${JSON.stringify(saved)}`);
+  await role('button', 'Edit Production failures, edited').click();
+  await role('button', 'NEXT').click();
+  if ((await role('textbox', 'DIGEST WINDOW (seconds)').inputValue()) !== '60') fail('the digest window is not shown on reopening');
+  await role('list', 'Webhooks').getByText('Console hook').waitFor();
+  await role('textbox', 'DIGEST WINDOW (seconds)').fill('0'); // off again, so the walk's event below goes out at once
+  await role('button', 'SUBMIT').click();
+  await see('rowheader', 'Production failures, edited');
+  log('digest window saved and shown again; webhook kept');
 
   // 6. Disable and enable it from the list.
   const sw = role('switch', 'Enabled: Production failures, edited');

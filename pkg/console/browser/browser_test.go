@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -49,6 +50,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	slack := startSlack(t)
 	svc := startService(t, local.EnvSMTPCAFile+"="+smtp.CAFile, local.EnvSlackAPIURL+"="+slack.URL)
 	seed(t, svc)
+	// A webhook on 127.0.0.1 for the walk to pick in the rule editor.
+	var hookPosts atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			hookPosts.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+	seedWebhook(t, svc, hook.URL+"/hook")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -75,9 +86,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The event the walk posted reached the rule it created, by email
 	// through the SMTP server it connected and by Slack.
 	deadline := time.Now().Add(30 * time.Second)
-	for !reached(smtp, "oncall@console.test") || !slack.posted("C0OPS00001") {
+	for !reached(smtp, "oncall@console.test") || !slack.posted("C0OPS00001") || hookPosts.Load() == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the walk's event did not reach oncall@console.test by SMTP and #ops by Slack (mail: %d messages, slack posts: %d)", len(smtp.Messages()), slack.count())
+			t.Fatalf("the walk's event did not reach oncall@console.test by SMTP, #ops by Slack and the webhook (mail: %d messages, slack posts: %d, webhook posts: %d)", len(smtp.Messages()), slack.count(), hookPosts.Load())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -253,6 +264,24 @@ func seed(t *testing.T, s *service) {
 		"name": "Policy nightly-etl", "policyName": "Nightly ETL", "enabled": true, "onSuccess": false, "onFailure": true,
 		"recipients": map[string]any{"users": []string{"dave"}, "emails": []string{"etl@console.test"}},
 	}, http.StatusCreated)
+}
+
+// seedWebhook connects the webhook "Console hook" at url.
+func seedWebhook(t *testing.T, s *service, url string) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"name": "Console hook", "url": url})
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/integrations/webhooks", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		rb, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST /v1/integrations/webhooks: %d, want 201: %s", resp.StatusCode, rb)
+	}
 }
 
 // slackServer is a Slack Web API on 127.0.0.1: auth.test,
