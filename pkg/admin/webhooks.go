@@ -242,7 +242,7 @@ func (s *Webhooks) Update(ctx context.Context, id string, in WebhookInput, pre P
 // Disconnect removes the webhook id, if pre accepts its stored version and
 // no rule names it (EInUse, Refs = the rules), then its secret. The rule
 // check is not atomic with the delete: a rule created meanwhile naming the
-// webhook gets its deliveries skipped ("not connected").
+// webhook gets its deliveries failed ("webhook … is not connected").
 func (s *Webhooks) Disconnect(ctx context.Context, id string, pre Precondition) error {
 	cur, err := s.store.GetWebhook(ctx, id)
 	if err != nil {
