@@ -81,8 +81,10 @@ type Config struct {
 	// serves (a *channel.Registry). Default: Router, when it is one.
 	// Without either, New panics: only users and groups could be planned.
 	Channels Channels
-	// RuleCacheTTL is how long the rule index is reused before the rules
-	// are read again; 0 reads them for every event.
+	// RuleCacheTTL is how long the rule index, and the users and groups
+	// read to resolve recipients since it was built, are reused before
+	// they are read again; 0 reads them for every event. A user
+	// deactivated or a member removed reaches a warm dispatcher within it.
 	RuleCacheTTL time.Duration
 	// SendingLease is how long a delivery in `sending` is presumed to
 	// belong to an attempt still running (default 2 minutes; it must
@@ -122,6 +124,7 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	idx      *match.Index
+	dir      *dirCache // the users and groups read since idx was loaded
 	loadedAt time.Time
 }
 
@@ -154,32 +157,87 @@ func New(cfg Config) *Dispatcher {
 	return &Dispatcher{cfg: cfg, log: lg}
 }
 
-// InvalidateRules makes the next event read the rules again (for a local
-// process that has just changed them; with RuleCacheTTL 0 it does nothing).
+// InvalidateRules makes the next event read the rules, users and groups
+// again (for a local process that has just changed them; with
+// RuleCacheTTL 0 it does nothing).
 func (d *Dispatcher) InvalidateRules() {
 	d.mu.Lock()
-	d.idx = nil
+	d.idx, d.dir = nil, nil
 	d.mu.Unlock()
 }
 
-// index returns the rule index, reading the rules when the cache is off,
-// empty or expired.
-func (d *Dispatcher) index(ctx context.Context) (*match.Index, error) {
+// index returns the rule index and the directory to resolve recipients
+// with, reading the rules when the cache is off, empty or expired. With
+// the cache on, the users and groups read are kept as long as the index:
+// a warm dispatcher reads nothing per event.
+func (d *Dispatcher) index(ctx context.Context) (*match.Index, directory, error) {
 	if d.cfg.RuleCacheTTL <= 0 {
-		return d.loadIndex(ctx)
+		idx, err := d.loadIndex(ctx)
+		return idx, d.cfg.Directory, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.cfg.Now()
 	if d.idx != nil && now.Sub(d.loadedAt) < d.cfg.RuleCacheTTL {
-		return d.idx, nil
+		return d.idx, d.dir, nil
 	}
 	idx, err := d.loadIndex(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	d.idx, d.loadedAt = idx, now
-	return idx, nil
+	d.idx, d.dir, d.loadedAt = idx, newDirCache(d.cfg.Directory), now
+	return idx, d.dir, nil
+}
+
+// directory is what a plan reads of the directory.
+type directory interface {
+	GetUser(ctx context.Context, id string) (*notify.User, error)
+	GetGroup(ctx context.Context, id string) (*notify.Group, error)
+}
+
+// dirCache keeps the users and groups read, and those found missing. The
+// records it returns are shared: planners only read them.
+type dirCache struct {
+	dir    directory
+	mu     sync.Mutex
+	users  map[string]dirEntry[notify.User]
+	groups map[string]dirEntry[notify.Group]
+}
+
+// dirEntry is a cached record, or the ENotFound error read for it.
+type dirEntry[T any] struct {
+	v   *T
+	err error
+}
+
+func newDirCache(dir directory) *dirCache {
+	return &dirCache{dir: dir, users: map[string]dirEntry[notify.User]{}, groups: map[string]dirEntry[notify.Group]{}}
+}
+
+func (c *dirCache) GetUser(ctx context.Context, id string) (*notify.User, error) {
+	return cached(ctx, &c.mu, c.users, id, c.dir.GetUser)
+}
+
+func (c *dirCache) GetGroup(ctx context.Context, id string) (*notify.Group, error) {
+	return cached(ctx, &c.mu, c.groups, id, c.dir.GetGroup)
+}
+
+// cached answers id from m, or reads it with get and keeps the record or
+// its ENotFound (other errors are not kept).
+func cached[T any](ctx context.Context, mu *sync.Mutex, m map[string]dirEntry[T], id string, get func(context.Context, string) (*T, error)) (*T, error) {
+	mu.Lock()
+	e, ok := m[id]
+	mu.Unlock()
+	if ok {
+		return e.v, e.err
+	}
+	v, err := get(ctx, id)
+	if err == nil || notify.IsCode(err, notify.ENotFound) {
+		mu.Lock()
+		m[id] = dirEntry[T]{v: v, err: err}
+		mu.Unlock()
+	}
+	return v, err
 }
 
 func (d *Dispatcher) loadIndex(ctx context.Context) (*match.Index, error) {
@@ -239,7 +297,7 @@ func (d *Dispatcher) Plan(ctx context.Context, ev *notify.Event) (*Plan, error) 
 
 // plan is Plan that also returns the matched rules by id.
 func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[string]*notify.Rule, error) {
-	idx, err := d.index(ctx)
+	idx, dir, err := d.index(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -250,7 +308,7 @@ func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[str
 	}
 	p := &planner{
 		ctx:      ctx,
-		dir:      d.cfg.Directory,
+		dir:      dir,
 		channels: d.cfg.Channels.Channels(),
 		plan:     &Plan{Rules: make([]send.RuleRef, 0, len(rules)), Recipients: []Recipient{}},
 		at:       map[string]int{},
@@ -280,7 +338,7 @@ func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[str
 // planner resolves the recipients of a plan.
 type planner struct {
 	ctx      context.Context
-	dir      store.Directory
+	dir      directory
 	channels []channel.Channel
 	plan     *Plan
 	at       map[string]int          // (channel, normalized recipient) → index in plan.Recipients
@@ -451,8 +509,11 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 		return fmt.Errorf("dispatch event %s: %w", ev.ID, err)
 	}
 	retries := make([]*retry, len(plan.Recipients), len(plan.Recipients)+1)
+	var took []taken
 	if redelivered {
 		retries = append(retries, d.settleOrphans(ctx, ev, plan, last))
+	} else {
+		took = d.takeAll(ctx, ev, plan, rules)
 	}
 	sem := make(chan struct{}, d.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -462,6 +523,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if took != nil && took[i].d != nil {
+				retries[i] = d.send(ctx, d.templated(ctx, ev, r, rules), r, took[i].d, took[i].sender, false, last)
+				return
+			}
 			retries[i] = d.deliver(ctx, ev, r, rules, last)
 		}()
 	}
@@ -560,6 +625,68 @@ func (d *Dispatcher) settleOrphans(ctx context.Context, ev *notify.Event, plan *
 	}
 }
 
+// taken is a delivery takeAll moved straight to sending, with the sender
+// to send it with.
+type taken struct {
+	d      *notify.Delivery
+	sender send.Sender
+}
+
+// takeAll is the first attempt's shortcut: the deliveries of ev that go
+// out now (not held, not skipped, with a sender) are stored in sending in
+// one store write (store.Deliveries.ClaimDeliveries), where claiming each
+// and moving it to sending took two writes per delivery. It returns, by
+// recipient index, what it took, or nil when it took nothing: then every
+// delivery goes the one-by-one way (deliver), as when any of them exists
+// already (the event was dispatched before: a replay, or a retry the
+// queue did not count). A crash after this write leaves the deliveries in
+// sending: the next attempt sends them again after the lease, noted as
+// possible duplicates, as it does for one taken by deliver.
+func (d *Dispatcher) takeAll(ctx context.Context, ev *notify.Event, plan *Plan, rules map[string]*notify.Rule) []taken {
+	now := d.cfg.Now()
+	out := make([]taken, len(plan.Recipients))
+	senders := map[notify.Channel]send.Sender{}
+	var ds []*notify.Delivery
+	for i, r := range plan.Recipients {
+		if r.Skip != "" || planHold(ev, r, rules, now) != nil {
+			continue
+		}
+		sender, ok := senders[r.Channel]
+		if !ok {
+			var err error
+			if sender, err = d.cfg.Router.Sender(ctx, r.Channel); err != nil {
+				sender = nil // deliver records why
+			}
+			senders[r.Channel] = sender
+		}
+		if sender == nil {
+			continue
+		}
+		ruleIDs := make([]string, len(r.Rules))
+		for j, ref := range r.Rules {
+			ruleIDs[j] = ref.ID
+		}
+		del := &notify.Delivery{
+			ID: notify.DeliveryID(ev.ID, r.Channel, r.Recipient), EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient,
+			RuleIDs: ruleIDs, Status: notify.DeliverySending, Attempts: 1, Version: 1, CreatedAt: now, UpdatedAt: now,
+		}
+		out[i] = taken{d: del, sender: sender}
+		ds = append(ds, del)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	ok, err := d.cfg.Deliveries.ClaimDeliveries(ctx, ds)
+	if err != nil {
+		d.log.WarnContext(ctx, "dispatch: claiming the deliveries at once failed; claiming them one by one", "event_id", ev.ID, "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	return out
+}
+
 // deliver takes one (channel, recipient) of ev as far as it can: nil when
 // its delivery is final, a retry otherwise.
 func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, rules map[string]*notify.Rule, last bool) *retry {
@@ -654,26 +781,6 @@ func (d *Dispatcher) leaseLeft(cur *notify.Delivery, now time.Time) time.Duratio
 // the retry to report (nil once the delivery is final).
 func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient, cur *notify.Delivery, now time.Time, last bool) (*retry, error) {
 	resend := cur.Status == notify.DeliverySending || cur.Note == PossibleDuplicateNote
-	giveUp := func(next *notify.Delivery, serr error) *retry {
-		next.LastError = serr.Error()
-		if resend {
-			next.LastError = interruptedPrefix + next.LastError
-		}
-		switch {
-		case send.IsPermanent(serr):
-			next.Status = notify.DeliveryFailed
-		case last && ctx.Err() == nil: // not when shutdown interrupted the attempt
-			next.Status = notify.DeliveryFailed
-			next.LastError = fmt.Sprintf(giveUpPrefix, next.Attempts) + serr.Error()
-		default:
-			next.Status = notify.DeliveryQueued
-			if outcomeUnknown(serr) {
-				next.Note = PossibleDuplicateNote // the retry may deliver it twice
-			}
-			return &retry{after: send.RetryAfter(serr), err: fmt.Errorf("delivery %s: %w", next.ID, serr)}
-		}
-		return nil
-	}
 
 	var sender send.Sender
 	var err error
@@ -689,7 +796,7 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 		if errors.As(err, &skip) {
 			next.Status, next.Note = notify.DeliverySkipped, skip.Reason
 		} else {
-			rt = giveUp(&next, fmt.Errorf("pick a sender: %w", err))
+			rt = d.giveUp(ctx, &next, fmt.Errorf("pick a sender: %w", err), resend, last)
 		}
 		if err := d.update(ctx, &next, now); err != nil {
 			return nil, err
@@ -708,7 +815,13 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 	if err := d.update(ctx, &taken, now); err != nil {
 		return nil, err
 	}
+	return d.send(ctx, ev, r, &taken, sender, resend, last), nil
+}
 
+// send sends a delivery this attempt has taken (in sending) and records
+// the outcome; resend says an earlier attempt may have sent it. It
+// returns the retry to report (nil once the delivery is final).
+func (d *Dispatcher) send(ctx context.Context, ev *notify.Event, r Recipient, taken *notify.Delivery, sender send.Sender, resend, last bool) *retry {
 	sendStart := time.Now()
 	res, serr := sender.Send(ctx, &send.Notification{Event: ev, Rules: r.Rules, Channel: r.Channel, To: []string{r.Recipient}})
 	latency := time.Since(sendStart)
@@ -716,7 +829,7 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	done := d.cfg.Now()
-	next := taken
+	next := *taken
 	var rt *retry
 	var skipped *send.Skip
 	if errors.As(serr, &skipped) { // e.g. no Slack user with this email
@@ -729,16 +842,40 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *notify.Event, r Recipient,
 		}
 		next.SentAt = &done
 	} else {
-		rt = giveUp(&next, serr)
+		rt = d.giveUp(ctx, &next, serr, resend, last)
 	}
 	if err := d.record(rctx, &next, done); err != nil {
 		// The delivery stays in sending and is sent again by a later
 		// attempt after the lease, noted as a possible duplicate.
 		d.log.Error("dispatch: recording a delivery outcome failed", "delivery", next.ID, "status", next.Status, "providerMessageId", next.ProviderMessageID, "error", err)
-		return &retry{err: err}, nil
+		return &retry{err: err}
 	}
 	d.logOutcome(ctx, ev, r, &next, latency)
-	return rt, nil
+	return rt
+}
+
+// giveUp sets next after the send error serr: failed when it is permanent
+// or this is the last receive, otherwise queued again, with the retry to
+// report. resend says an earlier attempt may have sent it.
+func (d *Dispatcher) giveUp(ctx context.Context, next *notify.Delivery, serr error, resend, last bool) *retry {
+	next.LastError = serr.Error()
+	if resend {
+		next.LastError = interruptedPrefix + next.LastError
+	}
+	switch {
+	case send.IsPermanent(serr):
+		next.Status = notify.DeliveryFailed
+	case last && ctx.Err() == nil: // not when shutdown interrupted the attempt
+		next.Status = notify.DeliveryFailed
+		next.LastError = fmt.Sprintf(giveUpPrefix, next.Attempts) + serr.Error()
+	default:
+		next.Status = notify.DeliveryQueued
+		if outcomeUnknown(serr) {
+			next.Note = PossibleDuplicateNote // the retry may deliver it twice
+		}
+		return &retry{after: send.RetryAfter(serr), err: fmt.Errorf("delivery %s: %w", next.ID, serr)}
+	}
+	return nil
 }
 
 // unknownOutcome is a send error that knows whether the provider may have

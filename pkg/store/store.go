@@ -137,6 +137,16 @@ type Deliveries interface {
 	// unchanged with false. The check and the write are one atomic,
 	// conditional step: of two concurrent claims, exactly one wins.
 	ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.Delivery, bool, error)
+	// ClaimDeliveries stores all of ds (deliveries of one event, each as
+	// its first version, Version 1) in one atomic, conditional step if
+	// none of their ids exists, and reports true; if any exists it stores
+	// none of them and reports false. This is how a dispatcher takes every
+	// delivery of an event it sees for the first time with one write (the
+	// deliveries go straight to sending), instead of a claim and a move to
+	// sending per delivery. A store may report false without writing when
+	// ds is longer than it can take at once (MaxClaimBatch): the caller
+	// then claims them one by one.
+	ClaimDeliveries(ctx context.Context, ds []*notify.Delivery) (bool, error)
 	// UpdateDelivery replaces a delivery whose stored version is
 	// d.Version-1: EStale otherwise. This is how an attempt takes a
 	// delivery from queued to sending, and from sending to a final status.
@@ -144,6 +154,10 @@ type Deliveries interface {
 	GetDelivery(ctx context.Context, id string) (*notify.Delivery, error)
 	ListDeliveries(ctx context.Context, f DeliveryFilter) (ds []*notify.Delivery, next string, err error)
 }
+
+// MaxClaimBatch is the most deliveries ClaimDeliveries takes at once (a
+// DynamoDB transaction holds at most 100 writes).
+const MaxClaimBatch = 100
 
 // Store is everything a backend provides.
 type Store interface {

@@ -57,11 +57,11 @@ var lines = map[string][]string{
 	"pkg/scim": {std, "~/pkg/notify", "~/pkg/admin"},
 
 	// Adapters: the domain and the contract they implement, never each other.
-	"pkg/store/bolt":         {std, "~/pkg/notify", "~/pkg/store", "go.etcd.io/bbolt"},
+	"pkg/store/bolt":         {std, "~/pkg/notify", "~/pkg/store", "~/pkg/internal/boltgroup", "go.etcd.io/bbolt"},
 	"pkg/store/dynamo":       {std, "~/pkg/notify", "~/pkg/store", "~/pkg/deploy", "github.com/aws/aws-sdk-go-v2"},
 	"pkg/store/awssecrets":   {std, "~/pkg/notify", "~/pkg/store", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
 	"pkg/store/storetest":    {std, "~/pkg/notify", "~/pkg/store", "github.com/google/go-cmp"},
-	"pkg/queue/local":        {std, "~/pkg/notify", "~/pkg/queue", "go.etcd.io/bbolt", "github.com/oklog/ulid/v2"},
+	"pkg/queue/local":        {std, "~/pkg/notify", "~/pkg/queue", "~/pkg/internal/boltgroup", "go.etcd.io/bbolt", "github.com/oklog/ulid/v2"},
 	"pkg/queue/sqs":          {std, "~/pkg/notify", "~/pkg/queue", "github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-lambda-go/events"},
 	"pkg/send/console":       {std, "~/pkg/notify", "~/pkg/send", "github.com/oklog/ulid/v2"},
 	"pkg/send/smtp":          {std, "~/pkg/notify", "~/pkg/send", "github.com/wneessen/go-mail", "github.com/oklog/ulid/v2"},
@@ -90,10 +90,11 @@ var lines = map[string][]string{
 	"functions/dispatcher": {std, "~/pkg/awslambda"},
 
 	// Development helpers.
-	"pkg/send/sendtest":     {std, "~/pkg/notify", "~/pkg/send", "github.com/google/go-cmp"},
-	"events/demo":           {std, "~/pkg/ingest"},
-	"pkg/internal/kumotest": {std, "github.com/aws/aws-sdk-go-v2"},
-	"pkg/internal/boundary": {std},
+	"pkg/send/sendtest":      {std, "~/pkg/notify", "~/pkg/send", "github.com/google/go-cmp"},
+	"events/demo":            {std, "~/pkg/ingest"},
+	"pkg/internal/kumotest":  {std, "github.com/aws/aws-sdk-go-v2"},
+	"pkg/internal/boundary":  {std},
+	"pkg/internal/boltgroup": {std, "go.etcd.io/bbolt"},
 	// Test helper: a fault-injecting reverse proxy in front of the emulators.
 	"pkg/internal/faultproxy": {std},
 }

@@ -43,7 +43,7 @@ func (q *Queue) SendSeen(ctx context.Context, msgs []queue.Message, fingerprints
 	now := q.opts.Now()
 	prepare(msgs, now)
 	var seen []queue.Seen
-	err := q.db.Batch(func(tx *bolt.Tx) error {
+	err := q.group.Update(func(tx *bolt.Tx) error {
 		seen = make([]queue.Seen, len(msgs)) // Batch may run this again
 		if err := q.failing(); err != nil {
 			return err

@@ -25,6 +25,8 @@ import (
 	"github.com/oklog/ulid/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/argoproj-labs/argo-notify/pkg/internal/boltgroup"
+
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
 )
 
@@ -67,9 +69,10 @@ type Options struct {
 // and queue.DeadLetters, and consumes with Run. It is safe for concurrent
 // use; more than one Run may consume from it at once.
 type Queue struct {
-	db   *bolt.DB
-	opts Options
-	log  *slog.Logger
+	db    *bolt.DB
+	group *boltgroup.Committer // the writes of concurrent callers, committed together
+	opts  Options
+	log   *slog.Logger
 
 	mu   sync.Mutex
 	wake chan struct{} // closed (and replaced) when a message may have become visible
@@ -111,9 +114,6 @@ func Open(path string, opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open queue %s: %w", path, err)
 	}
-	// Acks, retries and Sends from concurrent goroutines share one commit
-	// (one fsync) through db.Batch; a short delay keeps a lone caller fast.
-	db.MaxBatchDelay = time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMessages, bucketVisible, bucketDead, bucketSeen, bucketSeenByTime} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -126,7 +126,9 @@ func Open(path string, opts Options) (*Queue, error) {
 		db.Close()
 		return nil, fmt.Errorf("open queue %s: create buckets: %w", path, err)
 	}
-	return &Queue{db: db, opts: opts, log: lg, wake: make(chan struct{})}, nil
+	// Acks, retries and Sends from concurrent goroutines share commits
+	// (and their fsyncs): group commit.
+	return &Queue{db: db, group: boltgroup.New(db), opts: opts, log: lg, wake: make(chan struct{})}, nil
 }
 
 // resumeInFlight makes every message received by an earlier process and
@@ -165,6 +167,7 @@ func resumeInFlight(tx *bolt.Tx, now time.Time) error {
 
 // Close closes the file. Call it after every Run has returned.
 func (q *Queue) Close() error {
+	q.group.Close()
 	if err := q.db.Close(); err != nil {
 		return fmt.Errorf("close queue: %w", err)
 	}
@@ -184,7 +187,7 @@ func (q *Queue) Send(ctx context.Context, msgs []queue.Message) error {
 	}
 	now := q.opts.Now()
 	prepare(msgs, now)
-	err := q.db.Batch(func(tx *bolt.Tx) error {
+	err := q.group.Update(func(tx *bolt.Tx) error {
 		if err := q.failing(); err != nil {
 			return err
 		}

@@ -81,7 +81,7 @@ func (q *Queue) receive(max int) (out []received, next time.Time, err error) {
 
 // ack deletes a handled message, unless it was received again since.
 func (q *Queue) ack(r received) error {
-	err := q.db.Batch(func(tx *bolt.Tx) error {
+	err := q.group.Update(func(tx *bolt.Tx) error {
 		rec, err := getRecord(tx, r.seq)
 		if err != nil || rec == nil || rec.ReceiveCount != r.receipt {
 			return err
@@ -103,7 +103,7 @@ func (q *Queue) nack(r received, herr error, delay time.Duration) (dead bool, er
 		text = text[:maxErrorText]
 	}
 	now := q.opts.Now()
-	err = q.db.Batch(func(tx *bolt.Tx) error {
+	err = q.group.Update(func(tx *bolt.Tx) error {
 		dead = false
 		rec, err := getRecord(tx, r.seq)
 		if err != nil || rec == nil || rec.ReceiveCount != r.receipt {
@@ -132,7 +132,7 @@ func (q *Queue) nack(r received, herr error, delay time.Duration) (dead bool, er
 // visible at once, undoing its receive, unless it was received again since.
 func (q *Queue) release(r received) error {
 	now := q.opts.Now()
-	err := q.db.Batch(func(tx *bolt.Tx) error {
+	err := q.group.Update(func(tx *bolt.Tx) error {
 		rec, err := getRecord(tx, r.seq)
 		if err != nil || rec == nil || rec.ReceiveCount != r.receipt {
 			return err

@@ -32,6 +32,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bbolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/argoproj-labs/argo-notify/pkg/internal/boltgroup"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 )
@@ -49,8 +50,9 @@ const lockTimeout = time.Second
 
 // Store is the embedded implementation of store.Store.
 type Store struct {
-	db   *bbolt.DB
-	path string
+	db    *bbolt.DB
+	group *boltgroup.Committer // writes of concurrent callers, committed together
+	path  string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -105,13 +107,12 @@ func open(path string, timeout time.Duration) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	// A lone writer waits at most this long for company in a batch.
-	db.MaxBatchDelay = time.Millisecond
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, group: boltgroup.New(db), path: path}, nil
 }
 
 // Close releases the file. The Store must not be used afterwards.
 func (s *Store) Close() error {
+	s.group.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
@@ -132,11 +133,11 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Batch lets concurrent writers (the dispatcher's parallel sends, several
-	// queue workers) share one commit and one fsync. Every fn here only
-	// assigns its results to variables, so running it again when bbolt
-	// retries a batch is harmless.
-	return s.db.Batch(fn)
+	// Concurrent writers (the dispatcher's parallel sends, several queue
+	// workers) share commits and their fsyncs. Every fn here only assigns
+	// its results to variables, so running it again when a group is
+	// retried without a failed write is harmless.
+	return s.group.Update(fn)
 }
 
 // orderKey is the key that sorts records by creation time, then id.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -61,13 +62,34 @@ func getDelivery(tx *bbolt.Tx, id string) (*notify.Delivery, error) {
 	return d, nil
 }
 
-func putDelivery(tx *bbolt.Tx, d *notify.Delivery) error {
+// encodedDelivery is a delivery encoded before its write transaction, so
+// that the encoding is not done in the commit that concurrent writers
+// share, and its index entries.
+type encodedDelivery struct {
+	d             *notify.Delivery
+	value         []byte
+	buckets, keys [][]byte
+}
+
+func encodeDelivery(d *notify.Delivery) (*encodedDelivery, error) {
 	b, err := json.Marshal(d)
 	if err != nil {
-		return fmt.Errorf("encode delivery %q: %w", d.ID, err)
+		return nil, fmt.Errorf("encode delivery %q: %w", d.ID, err)
 	}
-	if err := tx.Bucket(bDeliveries).Put([]byte(d.ID), b); err != nil {
-		return fmt.Errorf("write delivery %q: %w", d.ID, err)
+	e := &encodedDelivery{d: d, value: b}
+	e.buckets, e.keys = deliveryIndexes(d)
+	return e, nil
+}
+
+// put writes e and its index entries.
+func (e *encodedDelivery) put(tx *bbolt.Tx) error {
+	if err := tx.Bucket(bDeliveries).Put([]byte(e.d.ID), e.value); err != nil {
+		return fmt.Errorf("write delivery %q: %w", e.d.ID, err)
+	}
+	for i, b := range e.buckets {
+		if err := tx.Bucket(b).Put(e.keys[i], nil); err != nil {
+			return fmt.Errorf("index delivery %q: %w", e.d.ID, err)
+		}
 	}
 	return nil
 }
@@ -94,6 +116,10 @@ func (s *Store) ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.
 	if out != nil {
 		return out, false, nil
 	}
+	e, err := encodeDelivery(d)
+	if err != nil {
+		return nil, false, err
+	}
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		old, err := getDelivery(tx, d.ID)
 		if err == nil {
@@ -103,11 +129,8 @@ func (s *Store) ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.
 		if !notify.IsCode(err, notify.ENotFound) {
 			return err
 		}
-		if err := putDelivery(tx, d); err != nil {
-			return err
-		}
 		out, won = d, true
-		return indexDelivery(tx, d, true)
+		return e.put(tx)
 	})
 	if err != nil {
 		return nil, false, err
@@ -115,23 +138,79 @@ func (s *Store) ClaimDelivery(ctx context.Context, d *notify.Delivery) (*notify.
 	return out, won, nil
 }
 
+// ClaimDeliveries stores all of ds in one write transaction if none of
+// their ids exists, and reports true; otherwise it stores none and reports
+// false.
+func (s *Store) ClaimDeliveries(ctx context.Context, ds []*notify.Delivery) (bool, error) {
+	if len(ds) == 0 {
+		return true, nil
+	}
+	if len(ds) > store.MaxClaimBatch {
+		return false, nil
+	}
+	es := make([]*encodedDelivery, len(ds))
+	for i, d := range ds {
+		var err error
+		if es[i], err = encodeDelivery(d); err != nil {
+			return false, err
+		}
+	}
+	var won bool
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		won = false // the group may run this again
+		b := tx.Bucket(bDeliveries)
+		for _, d := range ds {
+			if b.Get([]byte(d.ID)) != nil {
+				return nil
+			}
+		}
+		for _, e := range es {
+			if err := e.put(tx); err != nil {
+				return err
+			}
+		}
+		won = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return won, nil
+}
+
+// deliveryHead is what UpdateDelivery reads of the stored delivery: its
+// version and the fields its index entries are made of.
+type deliveryHead struct {
+	ID        string                `json:"id"`
+	EventID   string                `json:"eventId"`
+	RuleIDs   []string              `json:"ruleIds"`
+	Status    notify.DeliveryStatus `json:"status"`
+	Version   int64                 `json:"version"`
+	CreatedAt time.Time             `json:"createdAt"`
+}
+
 // UpdateDelivery replaces the delivery whose stored version is d.Version-1.
 func (s *Store) UpdateDelivery(ctx context.Context, d *notify.Delivery) error {
+	e, err := encodeDelivery(d)
+	if err != nil {
+		return err
+	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
-		old, err := getDelivery(tx, d.ID)
-		if err != nil {
-			return err
+		raw := tx.Bucket(bDeliveries).Get([]byte(d.ID))
+		if raw == nil {
+			return notFound("delivery", d.ID)
+		}
+		var old deliveryHead
+		if err := json.Unmarshal(raw, &old); err != nil {
+			return fmt.Errorf("read delivery %q: %w", d.ID, err)
 		}
 		if old.Version != d.Version-1 {
 			return stale("delivery", d.ID, old.Version, d.Version-1)
 		}
-		if err := indexDelivery(tx, old, false); err != nil {
+		if err := indexDelivery(tx, &notify.Delivery{ID: old.ID, EventID: old.EventID, RuleIDs: old.RuleIDs, Status: old.Status, CreatedAt: old.CreatedAt}, false); err != nil {
 			return err
 		}
-		if err := putDelivery(tx, d); err != nil {
-			return err
-		}
-		return indexDelivery(tx, d, true)
+		return e.put(tx)
 	})
 }
 

@@ -112,6 +112,123 @@ func testDeliveries(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("claim an event's deliveries at once: all or none", func(t *testing.T) {
+		s, c := newStore(t), &clock{}
+		ok, err := s.ClaimDeliveries(ctx, nil)
+		must(t, "claim none", err)
+		if !ok {
+			t.Errorf("claiming no deliveries reported false")
+		}
+		batch := func(event string, recipients ...string) []*notify.Delivery {
+			var ds []*notify.Delivery
+			for _, r := range recipients {
+				d := c.delivery(event, r, "r1")
+				d.Status, d.Attempts = notify.DeliverySending, 1
+				ds = append(ds, d)
+			}
+			return ds
+		}
+		first := batch("e1", "ann@example.com", "bob@example.com", "cy@example.com")
+		ok, err = s.ClaimDeliveries(ctx, first)
+		must(t, "claim a batch", err)
+		if !ok {
+			t.Fatalf("the first batch claim lost")
+		}
+		for _, d := range first {
+			stored, err := s.GetDelivery(ctx, d.ID)
+			must(t, "get", err)
+			if dd := diff(d, stored); dd != "" {
+				t.Errorf("stored %s (-want +got):\n%s", d.ID, dd)
+			}
+		}
+		// One id of the next batch exists: nothing of it is stored.
+		next := batch("e1", "dee@example.com", "bob@example.com", "eve@example.com")
+		next[1].Note = "second claim"
+		ok, err = s.ClaimDeliveries(ctx, next)
+		must(t, "claim an overlapping batch", err)
+		if ok {
+			t.Errorf("a batch with a claimed delivery won")
+		}
+		for _, d := range []*notify.Delivery{next[0], next[2]} {
+			_, err := s.GetDelivery(ctx, d.ID)
+			wantCode(t, "a delivery of a lost batch", err, notify.ENotFound)
+		}
+		stored, err := s.GetDelivery(ctx, next[1].ID)
+		must(t, "get", err)
+		if dd := diff(first[1], stored); dd != "" {
+			t.Errorf("a lost batch changed a claimed delivery (-want +got):\n%s", dd)
+		}
+		// Too many for one step: refused without a write.
+		var many []string
+		for i := range store.MaxClaimBatch + 1 {
+			many = append(many, fmt.Sprintf("u%03d@example.com", i))
+		}
+		big := batch("e2", many...)
+		ok, err = s.ClaimDeliveries(ctx, big)
+		must(t, "claim too many", err)
+		if ok {
+			t.Errorf("a batch of %d won, want false above MaxClaimBatch", len(big))
+		}
+		_, err = s.GetDelivery(ctx, big[0].ID)
+		wantCode(t, "a delivery of a refused batch", err, notify.ENotFound)
+		// A batch of one is a claim too.
+		ok, err = s.ClaimDeliveries(ctx, big[:1])
+		must(t, "claim one", err)
+		if !ok {
+			t.Errorf("a batch of one lost")
+		}
+		ok, err = s.ClaimDeliveries(ctx, big[:1])
+		must(t, "claim one again", err)
+		if ok {
+			t.Errorf("a batch of one won twice")
+		}
+	})
+
+	t.Run("concurrent batch and single claims: each delivery won once", func(t *testing.T) {
+		s, c := newStore(t), &clock{}
+		const rounds = 10
+		for round := range rounds {
+			ev := fmt.Sprintf("race%d", round)
+			var ds []*notify.Delivery
+			for _, r := range []string{"ann@example.com", "bob@example.com", "cy@example.com"} {
+				d := c.delivery(ev, r, "r1")
+				d.Status, d.Attempts = notify.DeliverySending, 1
+				ds = append(ds, d)
+			}
+			single := *ds[1]
+			single.Status, single.Attempts, single.Note = notify.DeliveryQueued, 0, "single"
+			var batchWon, singleWon bool
+			errs := concurrently(2, func(i int) error {
+				var err error
+				if i == 0 {
+					batchWon, err = s.ClaimDeliveries(ctx, ds)
+				} else {
+					_, singleWon, err = s.ClaimDelivery(ctx, &single)
+				}
+				return err
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d claim %d: %v", round, i, err)
+				}
+			}
+			if batchWon == singleWon {
+				t.Fatalf("round %d: batch won %v, single won %v: want exactly one", round, batchWon, singleWon)
+			}
+			stored, err := s.GetDelivery(ctx, ds[1].ID)
+			must(t, "get", err)
+			if singleWon != (stored.Note == "single") {
+				t.Errorf("round %d: stored %+v does not match the winner", round, stored)
+			}
+			_, err = s.GetDelivery(ctx, ds[0].ID)
+			if batchWon {
+				must(t, "get a batch delivery", err)
+			} else {
+				wantCode(t, "a delivery of the lost batch", err, notify.ENotFound)
+			}
+		}
+	})
+
 	t.Run("list filters with pagination, newest first", func(t *testing.T) {
 		s, c := newStore(t), &clock{}
 		var all []*notify.Delivery // in creation order
