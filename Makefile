@@ -224,16 +224,22 @@ faults-heavy: ## the fault campaign's heavy variants (10 kill -9 during 3,000 ev
 # bench runs the benchmarks issue 12's targets compare and prints one table:
 # each figure next to a reference measured in the same run (the SMTP peer's
 # capacity from a raw client, a hello-world bootstrap, an in-memory store, a
-# naive rule scan) and the ratio. Outputs stay in .bin/bench. The cold starts
-# run under the emulators of .bin (make tools), or PEERS_BIN's.
+# naive rule scan, Alertmanager's routing tree on the same rules (the
+# _tools/amref module, so Alertmanager stays out of go.mod), a bare net/http
+# handler under the same open-loop load, one Slack post a second) and the
+# ratio. Outputs stay in .bin/bench. The cold starts run under the emulators
+# of .bin (make tools), or PEERS_BIN's.
 PEERS_BIN ?= $(BIN)
 BENCH_DIR := $(BIN)/bench
 .PHONY: bench
-bench: ## benchmarks of issue 12 (SMTP, end to end, dispatch, match, cold starts, sizes) as one table of ratios
+bench: ## benchmarks of issue 12 (SMTP, end to end, dispatch, match vs Alertmanager, ingest latency, Slack storm, cold starts, sizes) as one table of ratios
 	@rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)/lambda
 	$(GO) test -run '^$$' -bench '^(BenchmarkPeerRaw|BenchmarkSender)$$' -benchtime 2s -json ./pkg/send/smtp > $(BENCH_DIR)/smtp.json
 	$(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 3000x -timeout 20m -json ./pkg/local > $(BENCH_DIR)/local.json
 	$(GO) test -run '^$$' -bench '^(BenchmarkDispatch|BenchmarkMatch)$$' -json ./pkg/dispatch ./pkg/match > $(BENCH_DIR)/core.json
+	$(GO) -C _tools/amref test -run '^$$' -bench '^BenchmarkMatchVsAlertmanager$$' -json . > $(BENCH_DIR)/amref.json
+	$(GO) test -run '^$$' -bench '^BenchmarkIngestLatency$$' -benchtime 1x -json ./pkg/local > $(BENCH_DIR)/latency.json
+	$(GO) test -run '^$$' -bench '^BenchmarkSlackStorm$$' -benchtime 1x -timeout 20m -json ./pkg/local > $(BENCH_DIR)/storm.json
 	ARGO_NOTIFY_BIN=$(PEERS_BIN) _tools/with-peers.sh $(GO) test -count=1 -v -run '^TestInvokeTimes$$' -json ./pkg/awslambda > $(BENCH_DIR)/lambda.json
 	@for fn in api ingest dispatcher hello; do \
 		src=./functions/$$fn; [ $$fn = hello ] && src=./pkg/awslambda/testdata/hello; \
