@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
-	"text/template"
 	"time"
-	"unicode/utf8"
 )
 
 // MaxTemplate is the longest template source, in bytes.
@@ -19,7 +16,9 @@ const MaxTemplate = 8 << 10
 const maxRendered = 64 << 10
 
 // Template is a rule's `template`: Go text/template sources over a
-// TemplateData, each optional (absent: the default rendering). Subject
+// TemplateData (parsed by text/template/parse, executed by execute, with
+// missingkey=zero; call, js, slice, template, define and block are
+// refused), each optional (absent: the default rendering). Subject
 // replaces the event title in the mail subject and the Slack headline
 // (the "[SEVERITY] TYPE:" prefix stays); Text replaces the message in the
 // mail bodies and, without Slack, in Slack; Slack replaces it in Slack.
@@ -38,29 +37,6 @@ type TemplateData struct {
 	Policy, PolicyID, Job, Status, URL         string
 	Time                                       string
 	Labels                                     map[string]string
-}
-
-// templateFuncs is the function set: string helpers only, no I/O.
-var templateFuncs = template.FuncMap{
-	"upper": strings.ToUpper,
-	"lower": strings.ToLower,
-	"trim":  strings.TrimSpace,
-	"default": func(def, s string) string {
-		if s == "" {
-			return def
-		}
-		return s
-	},
-	"trunc": func(n int, s string) string {
-		if n < 0 || utf8.RuneCountInString(s) <= n {
-			return s
-		}
-		return string([]rune(s)[:n]) + "…"
-	},
-	"label": func(key string, labels map[string]string) string { return labels[key] },
-	"replace": func(old, repl, s string) string {
-		return strings.ReplaceAll(s, old, repl)
-	},
 }
 
 // SampleEvent is the event templates are checked against on save.
@@ -137,15 +113,15 @@ func render(part, src string, ev *Event) (string, error) {
 	if src == "" {
 		return "", nil
 	}
-	t, err := template.New(part).Funcs(templateFuncs).Option("missingkey=zero").Parse(src)
+	tree, err := parseTemplate(part, src)
+	if err != nil {
+		return "", err
+	}
+	out, err := execute(part, src, tree, dataOf(ev))
 	if err != nil {
 		return "", templateError(part, err)
 	}
-	var out limited
-	if err := t.Execute(&out, dataOf(ev)); err != nil {
-		return "", templateError(part, err)
-	}
-	return out.String(), nil
+	return out, nil
 }
 
 // Rendered is a template's output for one event ("" where a part is

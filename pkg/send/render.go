@@ -1,12 +1,9 @@
 package send
 
 import (
-	"bytes"
 	"fmt"
-	htmltemplate "html/template"
 	"maps"
 	"slices"
-	"text/template"
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
@@ -25,16 +22,7 @@ func Subject(n *Notification) string {
 // matched, the source, the time, the link and the labels.
 func RenderEmail(n *Notification) (subject, text, html string) {
 	v := NewView(n)
-	var tb, hb bytes.Buffer
-	if err := textTmpl.Execute(&tb, v); err != nil {
-		// The templates are fixed and the view holds only strings: an
-		// error here is a bug in this file, caught by the tests.
-		panic(fmt.Sprintf("send: render text email: %v", err))
-	}
-	if err := htmlTmpl.Execute(&hb, v); err != nil {
-		panic(fmt.Sprintf("send: render html email: %v", err))
-	}
-	return Subject(n), tb.String(), hb.String()
+	return Subject(n), emailText(&v), emailHTML(&v)
 }
 
 // View is a notification's fields as every channel renders them: strings,
@@ -124,79 +112,3 @@ func severityColor(s notify.Severity) string {
 		return "#2b7bb9"
 	}
 }
-
-var textTmpl = template.Must(template.New("text").Parse(`{{.Subject}}
-{{if .Message}}
-{{.Message}}
-{{end}}
-Severity: {{.Severity}}
-Type:     {{.Type}}
-{{- if .Source}}
-Source:   {{.Source}}{{end}}
-{{- if .Time}}
-Time:     {{.Time}}{{end}}
-{{- if .Policy}}
-Policy:   {{.Policy}}{{end}}
-{{- if .Job}}
-Job:      {{.Job}}{{end}}
-{{- if .Status}}
-Status:   {{.Status}}{{end}}
-{{- if .URL}}
-Link:     {{.URL}}{{end}}
-{{- if .Labels}}
-
-Labels:
-{{- range .Labels}}
-  {{.Key}}: {{.Value}}{{end}}{{end}}
-
-You receive this because {{if eq (len .Rules) 1}}this rule matches{{else}}these rules match{{end}}:
-{{- range .Rules}}
-  - {{.Name}} ({{.ID}}){{end}}
-
---
-argo-notify{{if .EventID}} · event {{.EventID}}{{end}}
-`))
-
-var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
-<html>
-<head><meta charset="utf-8"><title>{{.Subject}}</title></head>
-<body style="font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; color: #1d1c1d;">
-<table role="presentation" cellpadding="0" cellspacing="0" style="border-left: 6px solid {{.Color}}; padding: 8px 16px; max-width: 640px;">
-<tr><td>
-<p style="margin: 0; font-size: 12px; font-weight: bold; color: {{.Color}};">{{.Severity}} · {{.Type}}</p>
-<h2 style="margin: 4px 0 12px 0;">{{.Title}}</h2>
-{{- if .Message}}
-<p style="white-space: pre-wrap;">{{.Message}}</p>
-{{- end}}
-<table role="presentation" cellpadding="4" cellspacing="0" style="font-size: 14px;">
-{{- if .Source}}
-<tr><th align="left">Source</th><td>{{.Source}}</td></tr>{{end}}
-{{- if .Time}}
-<tr><th align="left">Time</th><td>{{.Time}}</td></tr>{{end}}
-{{- if .Policy}}
-<tr><th align="left">Policy</th><td>{{.Policy}}</td></tr>{{end}}
-{{- if .Job}}
-<tr><th align="left">Job</th><td>{{.Job}}</td></tr>{{end}}
-{{- if .Status}}
-<tr><th align="left">Status</th><td>{{.Status}}</td></tr>{{end}}
-{{- if .URL}}
-<tr><th align="left">Link</th><td><a href="{{.URL}}">{{.URL}}</a></td></tr>{{end}}
-</table>
-{{- if .Labels}}
-<p style="margin-bottom: 4px;"><b>Labels</b></p>
-<table role="presentation" cellpadding="2" cellspacing="0" style="font-size: 13px;">
-{{- range .Labels}}
-<tr><td><code>{{.Key}}</code></td><td>{{.Value}}</td></tr>{{end}}
-</table>
-{{- end}}
-<p style="font-size: 12px; color: #616061;">You receive this because {{if eq (len .Rules) 1}}this rule matches{{else}}these rules match{{end}}:</p>
-<ul style="font-size: 12px; color: #616061;">
-{{- range .Rules}}
-<li>{{.Name}} ({{.ID}})</li>{{end}}
-</ul>
-<p style="font-size: 11px; color: #868686;">argo-notify{{if .EventID}} · event {{.EventID}}{{end}}</p>
-</td></tr>
-</table>
-</body>
-</html>
-`))
