@@ -17,6 +17,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/send/pace"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
 	"github.com/argoproj-labs/argo-notify/pkg/send/ses"
+	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
@@ -92,11 +93,16 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 		opts.Logger.Warn("dispatcher: " + EnvEmailFrom + " is not set: email goes only to a connected SMTP server")
 	}
 	reg := route.New(rc)
+	// Slack's limit per channel, shared by the dispatcher's instances; a
+	// send further than pace.MaxWait from its slot puts the event back on
+	// the queue (no receive spent) instead of sleeping in the function.
+	slackPace := pace.NewKeyed(slack.ChannelRate/float64(instances), opts.Now)
+	slackPace.SetMaxWait(pace.MaxWait)
 	disp := dispatch.New(dispatch.Config{
 		Rules:        st,
 		Directory:    st,
 		Deliveries:   failedCounter{Deliveries: st, metrics: metrics, log: opts.Logger},
-		Router:       pacedRouter{Router: reg, slack: pace.NewKeyed(SlackChannelRate/float64(instances), opts.Now)},
+		Router:       pace.Router{Router: reg, Channel: notify.ChannelSlack, Per: slackPace},
 		Channels:     reg,
 		RuleCacheTTL: RuleCacheTTL,
 		// Held deliveries (digests) are released by delayed messages on
@@ -110,27 +116,6 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 	// to the dead-letter queue (alarmed, redrivable), not to `failed`.
 	consumer := sqsqueue.NewConsumer(c.SQS, cfg.QueueURL, opts.Logger, sqsqueue.LeaveLastReceiveToRedrive())
 	return &Dispatcher{consumer: consumer, disp: disp}, nil
-}
-
-// SlackChannelRate is Slack's posting limit per channel (chat.postMessage:
-// about one message a second, short bursts tolerated), shared by the
-// dispatcher's instances.
-const SlackChannelRate = 1.0
-
-// pacedRouter paces Slack sends per channel, so that a burst to one
-// channel waits (or is deferred on the queue) instead of being rate
-// limited by Slack.
-type pacedRouter struct {
-	send.Router
-	slack *pace.Keyed
-}
-
-func (r pacedRouter) Sender(ctx context.Context, ch notify.Channel) (send.Sender, error) {
-	s, err := r.Router.Sender(ctx, ch)
-	if err != nil || ch != notify.ChannelSlack {
-		return s, err
-	}
-	return pace.Sender{Inner: s, Per: r.slack}, nil
 }
 
 // failedCounter counts each delivery recorded failed, per channel, in the

@@ -210,7 +210,11 @@ func TestDispatcherDynamoDBCalls(t *testing.T) {
 	prefix := "argo-notify-test/" + tg + "/"
 	slack := newSlackServer(t)
 	cfg := awslambda.Config{Table: table, QueueURL: queueURL, EmailFrom: "notify-" + tg + "@example.com",
-		SecretPrefix: prefix, SlackAPIURL: slack.URL + "/"}
+		SecretPrefix: prefix, SlackAPIURL: slack.URL + "/",
+		// One instance: Slack's 1 post/s per channel is this dispatcher's
+		// alone, so the 6 posts per channel fit in pace.MaxWait (the
+		// clock below stands still: no later slot frees up).
+		DispatcherConcurrency: 1}
 	quiet := awslambda.Options{Logger: slog.New(slog.DiscardHandler)}
 
 	awsCfg, err := config.LoadDefaultConfig(context.Background())

@@ -475,7 +475,33 @@ func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPoison, err)
 	}
-	return d.dispatch(ctx, ev, m.ReceiveCount > 1, m.ReceiveCount >= queue.MaxReceives)
+	err = d.dispatch(ctx, ev, m.ReceiveCount > 1, m.ReceiveCount >= queue.MaxReceives)
+	var po *putOff
+	if !errors.As(err, &po) {
+		return err
+	}
+	return d.putBack(ctx, ev, m, po)
+}
+
+// putBack puts an event whose sends pacing put off back on the queue as a
+// new message, visible when a send slot is free, and reports the message
+// handled: waiting for the provider's rate is not a failure, and must not
+// spend the receives that decide when a message is dead. Without a
+// Scheduler, or when the put fails, the event is retried as any failure
+// (a receive is spent). A crash between the put and the acknowledgement
+// leaves two copies of the event, which the delivery claims absorb.
+func (d *Dispatcher) putBack(ctx context.Context, ev *notify.Event, m queue.Message, po *putOff) error {
+	retryErr := &queue.RetryError{After: po.After, Err: po.Err}
+	if d.cfg.Scheduler == nil {
+		return retryErr
+	}
+	again := queue.Message{Body: m.Body, Attributes: m.Attributes, NotBefore: d.cfg.Now().Add(po.After)}
+	if err := d.cfg.Scheduler.Send(ctx, []queue.Message{again}); err != nil {
+		d.log.WarnContext(ctx, "dispatch: putting an event back for its paced sends failed; retrying it instead", "event_id", ev.ID, "err", err)
+		return retryErr
+	}
+	d.log.InfoContext(ctx, "dispatch: sends put off by pacing; event put back on the queue", "event_id", ev.ID, "after", po.After.Round(time.Millisecond))
+	return nil
 }
 
 // Dispatch delivers ev to every recipient its rules reach, each at most
@@ -497,7 +523,21 @@ type retry struct {
 	after time.Duration
 	err   error
 	lease bool
+	// notTried marks a send our pacing put off (send.NotTried): nothing
+	// reached the provider.
+	notTried bool
 }
+
+// putOff is the error of a dispatch whose every failure is a send put off
+// by pacing: Handle puts the event back on the queue for After, as a new
+// message, instead of spending one of its receives.
+type putOff struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *putOff) Error() string { return e.Err.Error() }
+func (e *putOff) Unwrap() error { return e.Err }
 
 // dispatch delivers ev. redelivered says the event may have been handled
 // before, so deliveries left unfinished by an earlier attempt whose
@@ -537,9 +577,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 	// itself, and its lease (minutes) must not hold back a retry a provider
 	// wants in a second (a duplicate message racing the first one).
 	var (
-		n, failures       int
-		after, leaseAfter time.Duration
-		errs              []error
+		n, failures, notTried int
+		after, leaseAfter     time.Duration
+		errs                  []error
 	)
 	for _, r := range retries {
 		if r == nil {
@@ -551,6 +591,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 		} else {
 			failures++
 			after = max(after, r.after)
+			if r.notTried {
+				notTried++
+			}
 		}
 		if len(errs) < 3 {
 			errs = append(errs, r.err)
@@ -563,6 +606,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 		return nil
 	}
 	err = fmt.Errorf("event %s: %d of %d deliveries to retry: %w", ev.ID, n, len(retries), errors.Join(errs...))
+	if failures > 0 && notTried == failures && after > 0 {
+		return &putOff{After: after, Err: err}
+	}
 	if after > 0 {
 		return &queue.RetryError{After: after, Err: err}
 	}
@@ -834,6 +880,13 @@ func (d *Dispatcher) send(ctx context.Context, ev *notify.Event, r Recipient, ta
 	var skipped *send.Skip
 	if errors.As(serr, &skipped) { // e.g. no Slack user with this email
 		next.Status, next.Note = notify.DeliverySkipped, skipped.Reason
+	} else if send.NotTried(serr) {
+		// Put off by pacing before anything reached the provider: no
+		// attempt, nothing to note; queued for when a slot is free.
+		next = *taken
+		next.Status = notify.DeliveryQueued
+		next.Attempts--
+		rt = &retry{after: send.RetryAfter(serr), err: fmt.Errorf("delivery %s: %w", next.ID, serr), notTried: true}
 	} else if serr == nil {
 		next.Status = notify.DeliverySent
 		next.Provider, next.ProviderMessageID, next.Note = res.Provider, res.MessageID, res.Note

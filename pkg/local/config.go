@@ -16,9 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +34,7 @@ const (
 	EnvSlackAPIURL  = "ARGO_NOTIFY_SLACK_API_URL"
 	EnvSMTPCAFile   = "ARGO_NOTIFY_SMTP_CA_FILE"
 	EnvSendingLease = "ARGO_NOTIFY_SENDING_LEASE"
+	EnvSlackRate    = "ARGO_NOTIFY_SLACK_RATE"
 )
 
 // Defaults of local mode.
@@ -75,6 +78,12 @@ type Config struct {
 	// 0: dispatch.DefaultSendingLease. It must exceed the longest send
 	// (the SMTP timeout).
 	SendingLease time.Duration
+	// SlackRate is how many posts a second the dispatcher sends to one
+	// Slack channel (a burst waits for its slots, and past pace.MaxWait
+	// goes back on the queue until then). 0: slack.ChannelRate, Slack's
+	// own limit; a Slack-compatible server with other limits, or a test
+	// server, may take more.
+	SlackRate float64
 }
 
 // ConfigFromEnv reads the configuration from the environment through
@@ -93,6 +102,13 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		c.SendingLease = -1
 		if d, err := time.ParseDuration(v); err == nil {
 			c.SendingLease = d
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvSlackRate)); v != "" {
+		// An unparsable value is kept as -1 so Validate reports it.
+		c.SlackRate = -1
+		if r, err := strconv.ParseFloat(v, 64); err == nil && r > 0 && !math.IsInf(r, 0) {
+			c.SlackRate = r
 		}
 	}
 	if c.Addr == "" {
@@ -114,6 +130,9 @@ func (c Config) Validate() error {
 	}
 	if c.SendingLease < 0 {
 		return fmt.Errorf("%s: want a positive duration such as 2m", EnvSendingLease)
+	}
+	if c.SlackRate < 0 {
+		return fmt.Errorf("%s: want a positive number of posts a second per channel, such as 1", EnvSlackRate)
 	}
 	if c.SlackAPIURL != "" {
 		u, err := url.Parse(c.SlackAPIURL)

@@ -33,6 +33,10 @@ func TestConfigFromEnv(t *testing.T) {
 			want: Config{Addr: DefaultAddr, DataDir: DefaultData, SMTPCAFile: "/etc/ca.pem", SendingLease: 45 * time.Second}},
 		{name: "sending lease unparsable", env: map[string]string{EnvSendingLease: "soon"},
 			want: Config{Addr: DefaultAddr, DataDir: DefaultData, SendingLease: -1}},
+		{name: "Slack rate", env: map[string]string{EnvSlackRate: "2.5"},
+			want: Config{Addr: DefaultAddr, DataDir: DefaultData, SlackRate: 2.5}},
+		{name: "Slack rate not positive", env: map[string]string{EnvSlackRate: "0"},
+			want: Config{Addr: DefaultAddr, DataDir: DefaultData, SlackRate: -1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,6 +62,7 @@ func TestValidate(t *testing.T) {
 		{name: "slack URL", change: func(c *Config) { c.SlackAPIURL = "https://slack.com/api/" }},
 		{name: "sending lease unparsable", change: func(c *Config) { c.SendingLease = -1 }, want: EnvSendingLease},
 		{name: "sending lease", change: func(c *Config) { c.SendingLease = time.Minute }},
+		{name: "Slack rate unparsable", change: func(c *Config) { c.SlackRate = -1 }, want: EnvSlackRate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

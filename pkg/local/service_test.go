@@ -119,7 +119,10 @@ func newService(t testing.TB, extra ...string) *service {
 		Secret: "e2e-ingest-secret",
 		Data:   t.TempDir(),
 		addr:   freeAddr(t),
-		extra:  extra,
+		// The test Slack server has no rate limit: the service paces to
+		// 1,000 posts a second per channel instead of Slack's 1
+		// (BenchmarkSlackStorm measures the pacing).
+		extra:  append([]string{local.EnvSlackRate + "=1000"}, extra...),
 		out:    &syncBuffer{},
 		client: &http.Client{Timeout: 30 * time.Second},
 	}
@@ -180,6 +183,9 @@ func (s *service) kill(t testing.TB) {
 func (s *service) startInProcess(t testing.TB, cfg local.Config) {
 	t.Helper()
 	cfg.Addr, cfg.DataDir, cfg.AdminToken, cfg.IngestSecret = s.addr, s.Data, s.Token, s.Secret
+	if cfg.SlackRate == 0 {
+		cfg.SlackRate = 1000 // as newService sets it for the built binary
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan local.Env, 1)
 	done := make(chan error, 1)

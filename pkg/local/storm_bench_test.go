@@ -21,6 +21,7 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 	"github.com/argoproj-labs/argo-notify/pkg/send/pace"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
+	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
 	"github.com/argoproj-labs/argo-notify/pkg/store"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
 )
@@ -31,8 +32,8 @@ var (
 )
 
 // slackChannelRate is Slack's chat.postMessage limit per channel that the
-// AWS dispatcher paces to (awslambda.SlackChannelRate), posts/s.
-const slackChannelRate = 1.0
+// dispatchers pace to, posts/s.
+const slackChannelRate = slack.ChannelRate
 
 // lambdaTimeout is the AWS dispatcher's timeout (infra: 30 s): the
 // deadline its handler's sends, and so its pacing waits, run under.
@@ -52,23 +53,23 @@ const lambdaTimeout = 30 * time.Second
 //
 // Variants:
 //
-//   - unpaced: the pipeline as local mode wires it today (route.New,
-//     nothing paces Slack): the channel's limit is met by 429s.
-//   - paced: Slack sends paced per channel at the channel's rate
-//     (pace.Keyed, as the AWS dispatcher wraps its router), handlers
-//     without a deadline (as the local queue runs them): a send waits
-//     for its slot.
-//   - paced-deadline: the same with each handler under the AWS
-//     dispatcher's 30 s timeout, scaled like the rate: a slot past the
-//     deadline is deferred (pace.Deferred → queue.RetryError) and the
-//     message comes back for another receive.
+//   - unpaced: nothing paces Slack (the reference: local mode before
+//     pacing): the channel's limit is met by 429s, each spending a
+//     receive, and deliveries fail after queue.MaxReceives.
+//   - local: as local mode wires it (pace.Router per channel, waits up
+//     to pace.MaxWait, compressed like the rate; handlers without a
+//     deadline): a send further from its slot puts the event back on the
+//     queue for when a slot is free, spending no receive.
+//   - aws-deadline: the same with each handler under the AWS
+//     dispatcher's 30 s timeout, scaled like the rate.
 //
 // It reports: drain-s (wall clock from the burst's Send until the queue
 // is empty), drain-s-at-1/s (the same scaled to Slack's 1 post/s),
 // ideal-s-at-1/s (events ÷ 1 post/s), posts (accepted by the server),
 // rate-limited (429 answers), requeued (handler errors: receives that
-// did not finish the message), pace-deferred (those that pacing
-// deferred past the deadline), max-receives (the highest ReceiveCount any
+// did not finish the message), pace-deferred (those of them that pacing
+// deferred), put-back (events put back on the queue by pacing, no
+// receive spent), max-receives (the highest ReceiveCount any
 // message was handled with; queue.MaxReceives is the last chance),
 // failed (deliveries recorded failed), dead (dead letters). It asserts
 // nothing about times; it fails only if the burst does not drain.
@@ -79,7 +80,7 @@ func BenchmarkSlackStorm(b *testing.B) {
 		name     string
 		paced    bool
 		deadline bool
-	}{{"unpaced", false, false}, {"paced", true, false}, {"paced-deadline", true, true}} {
+	}{{"unpaced", false, false}, {"local", true, false}, {"aws-deadline", true, true}} {
 		b.Run(v.name, func(b *testing.B) {
 			for range b.N {
 				storm(b, *stormRate, max(*stormEvents, 1), v.paced, v.deadline)
@@ -88,19 +89,18 @@ func BenchmarkSlackStorm(b *testing.B) {
 	}
 }
 
-// pacedRouter paces Slack sends per channel, as the AWS dispatcher's
-// router does.
-type pacedRouter struct {
-	send.Router
-	slack *pace.Keyed
+// putBacks counts the events the dispatcher puts back on the queue.
+type putBacks struct {
+	queue.Producer
+	mu sync.Mutex
+	n  int
 }
 
-func (r pacedRouter) Sender(ctx context.Context, ch notify.Channel) (send.Sender, error) {
-	s, err := r.Router.Sender(ctx, ch)
-	if err != nil || ch != notify.ChannelSlack {
-		return s, err
-	}
-	return pace.Sender{Inner: s, Per: r.slack}, nil
+func (p *putBacks) Send(ctx context.Context, msgs []queue.Message) error {
+	p.mu.Lock()
+	p.n += len(msgs)
+	p.mu.Unlock()
+	return p.Producer.Send(ctx, msgs)
 }
 
 const stormChannel = "C0OPS00001"
@@ -165,11 +165,16 @@ func storm(b *testing.B, rate float64, n int, paced, deadline bool) {
 	reg := route.New(route.Config{Integrations: st, Webhooks: st, Secrets: st, SlackAPIURL: peer.URL})
 	var router send.Router = reg
 	if paced {
-		router = pacedRouter{Router: reg, slack: pace.NewKeyed(rate, nil)}
+		// As local mode and the AWS dispatcher wire it: paced per
+		// channel, waits up to pace.MaxWait (compressed like the rate).
+		per := pace.NewKeyed(rate, nil)
+		per.SetMaxWait(time.Duration(float64(pace.MaxWait) / scale))
+		router = pace.Router{Router: reg, Channel: notify.ChannelSlack, Per: per}
 	}
+	sched := &putBacks{Producer: q}
 	d := dispatch.New(dispatch.Config{
 		Rules: st, Directory: st, Deliveries: st, Router: router, Channels: reg,
-		RuleCacheTTL: local.RuleCacheTTL, Scheduler: q, ResumeBefore: now, Logger: quiet,
+		RuleCacheTTL: local.RuleCacheTTL, Scheduler: sched, ResumeBefore: now, Logger: quiet,
 	})
 
 	var maxReceives, retries, deferred int
@@ -261,6 +266,9 @@ func storm(b *testing.B, rate float64, n int, paced, deadline bool) {
 	rmu.Lock()
 	mr, rt, df := maxReceives, retries, deferred
 	rmu.Unlock()
+	sched.mu.Lock()
+	pb := sched.n
+	sched.mu.Unlock()
 
 	b.ReportMetric(drain.Seconds(), "drain-s")
 	b.ReportMetric(drain.Seconds()*scale, "drain-s-at-1/s")
@@ -270,8 +278,9 @@ func storm(b *testing.B, rate float64, n int, paced, deadline bool) {
 	b.ReportMetric(float64(mr), "max-receives")
 	b.ReportMetric(float64(rt), "requeued")
 	b.ReportMetric(float64(df), "pace-deferred")
+	b.ReportMetric(float64(pb), "put-back")
 	b.ReportMetric(float64(failed), "failed")
 	b.ReportMetric(float64(stats.Dead), "dead")
-	b.Logf("%d events at %.0f posts/s: drained in %s (%.0f s at 1 post/s); %d posts, %d answered 429, max receive %d of %d, %d receives requeued (%d deferred by pacing), %d deliveries failed, %d dead letters",
-		n, rate, drain.Round(time.Millisecond), drain.Seconds()*scale, posts, rl, mr, queue.MaxReceives, rt, df, failed, stats.Dead)
+	b.Logf("%d events at %.0f posts/s: drained in %s (%.0f s at 1 post/s); %d posts, %d answered 429, max receive %d of %d, %d receives requeued (%d deferred by pacing), %d put back by pacing, %d deliveries failed, %d dead letters",
+		n, rate, drain.Round(time.Millisecond), drain.Seconds()*scale, posts, rl, mr, queue.MaxReceives, rt, df, pb, failed, stats.Dead)
 }

@@ -14,10 +14,13 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/api"
 	"github.com/argoproj-labs/argo-notify/pkg/channel"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	qlocal "github.com/argoproj-labs/argo-notify/pkg/queue/local"
 	"github.com/argoproj-labs/argo-notify/pkg/scim"
 	"github.com/argoproj-labs/argo-notify/pkg/send/console"
+	"github.com/argoproj-labs/argo-notify/pkg/send/pace"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
+	"github.com/argoproj-labs/argo-notify/pkg/send/slack"
 	"github.com/argoproj-labs/argo-notify/pkg/send/smtp"
 	"github.com/argoproj-labs/argo-notify/pkg/send/webhook"
 	"github.com/argoproj-labs/argo-notify/pkg/store/bolt"
@@ -67,11 +70,20 @@ func openPipeline(cfg Config, dataDir string, st *bolt.Store, consoleOut io.Writ
 		SMTPOptions:    smtpOpts,
 		WebhookOptions: webhookOptions(),
 	})
+	// Slack's limit per channel: a burst to one channel waits for its
+	// slots, and past pace.MaxWait goes back on the queue until then.
+	rate := cfg.SlackRate
+	if rate <= 0 {
+		rate = slack.ChannelRate
+	}
+	slackPace := pace.NewKeyed(rate, nil)
+	slackPace.SetMaxWait(pace.MaxWait)
 	d := dispatch.New(dispatch.Config{
 		Rules:        st,
 		Directory:    st,
 		Deliveries:   st,
-		Router:       router,
+		Router:       pace.Router{Router: router, Channel: notify.ChannelSlack, Per: slackPace},
+		Channels:     router,
 		RuleCacheTTL: RuleCacheTTL,
 		SendingLease: cfg.SendingLease,
 		// Held deliveries (digests) are released by delayed messages on

@@ -93,6 +93,15 @@ func RetryAfter(err error) time.Duration {
 	return 0
 }
 
+// NotTried reports whether err says the send was not tried at all (our
+// pacing of the provider's rate had no slot in time): nothing reached the
+// provider, so it is no attempt, and the event can be put back on the
+// queue for RetryAfter(err) without counting a receive.
+func NotTried(err error) bool {
+	var n interface{ NotTried() bool }
+	return errors.As(err, &n) && n.NotTried()
+}
+
 // Skip is returned by a Router when a channel has no connected integration:
 // the delivery is recorded as skipped with Reason.
 type Skip struct{ Reason string }

@@ -70,7 +70,7 @@ var lines = map[string][]string{
 	"pkg/send/webhook":       {std, "~/pkg/notify", "~/pkg/send", "~/pkg/channel", "~/pkg/signature"},
 	"pkg/send/email":         {std, "~/pkg/notify", "~/pkg/send", "~/pkg/send/smtp", "~/pkg/channel"},
 	"pkg/send/ses":           {std, "~/pkg/notify", "~/pkg/send", "~/pkg/send/pace", "github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
-	"pkg/send/pace":          {std, "~/pkg/send"},
+	"pkg/send/pace":          {std, "~/pkg/notify", "~/pkg/send"},
 	"pkg/metric":             {std},
 	// The registration of every channel: one line each.
 	"pkg/send/route": {std, "~/pkg/notify", "~/pkg/send/...", "~/pkg/channel", "~/pkg/store"},

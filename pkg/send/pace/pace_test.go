@@ -3,9 +3,11 @@ package pace
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 )
 
@@ -86,5 +88,90 @@ func TestKeyedLimitsApart(t *testing.T) {
 	}
 	if err := k.Wait(ctx, "C1", 1); err == nil {
 		t.Error("a second message to C1 within a second was not deferred")
+	}
+}
+
+// TestMaxWaitSpreadsDeferrals: past the longest wait a burst is deferred,
+// taking no slot, and each deferred caller is told to come back one slot
+// after the one before it, so the burst returns at the rate.
+func TestMaxWaitSpreadsDeferrals(t *testing.T) {
+	c := &fakeClock{t: time.Unix(1000, 0)}
+	l := New(1, c.now)
+	l.SetMaxWait(2 * time.Second)
+	ctx := context.Background() // no deadline: only the longest wait bounds it
+	var waits, backs []time.Duration
+	for range 6 {
+		if w, ok := l.reserve(ctx, 1); ok {
+			waits = append(waits, w)
+		} else {
+			backs = append(backs, w)
+		}
+	}
+	if want := []time.Duration{0, time.Second, 2 * time.Second}; !slices.Equal(waits, want) {
+		t.Errorf("waits taken %v, want %v", waits, want)
+	}
+	if want := []time.Duration{3 * time.Second, 4 * time.Second, 5 * time.Second}; !slices.Equal(backs, want) {
+		t.Errorf("deferred callers told to come back in %v, want %v", backs, want)
+	}
+	err := l.Wait(ctx, 1)
+	if !send.NotTried(err) || send.RetryAfter(err) != 6*time.Second {
+		t.Errorf("Wait past the longest wait = %v (retry after %v), want not tried, after 6s", err, send.RetryAfter(err))
+	}
+	// Each comes back when told and finds its slot free.
+	c.t = c.t.Add(3 * time.Second)
+	if w, ok := l.reserve(ctx, 1); !ok || w != 0 {
+		t.Errorf("the first deferred caller, back: wait %v ok %v, want 0 true", w, ok)
+	}
+	c.t = c.t.Add(time.Second)
+	if w, ok := l.reserve(ctx, 1); !ok || w != 0 {
+		t.Errorf("the second deferred caller, back: wait %v ok %v, want 0 true", w, ok)
+	}
+}
+
+type okSender struct{ n int }
+
+func (s *okSender) Send(context.Context, *send.Notification) (send.Result, error) {
+	s.n++
+	return send.Result{Provider: "fake"}, nil
+}
+
+type oneSender struct{ s send.Sender }
+
+func (r oneSender) Sender(context.Context, notify.Channel) (send.Sender, error) { return r.s, nil }
+
+// TestRouterSlackPerChannel: the paced channel's sends are paced per
+// recipient, apart; other channels are not paced.
+func TestRouterSlackPerChannel(t *testing.T) {
+	now := time.Unix(1000, 0)
+	inner := &okSender{}
+	r := Router{Router: oneSender{inner}, Channel: notify.ChannelSlack, Per: NewKeyed(0.5, func() time.Time { return now })}
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(time.Second))
+	defer cancel()
+	slack, err := r.Sender(ctx, notify.ChannelSlack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(ch string) error {
+		_, err := slack.Send(ctx, &send.Notification{Channel: notify.ChannelSlack, To: []string{ch}})
+		return err
+	}
+	if err := post("C1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := post("C2"); err != nil {
+		t.Errorf("another channel was held back: %v", err)
+	}
+	// Two instances share Slack's 1/s: C1's next slot is 2 s away, past
+	// the deadline: deferred to the queue with that delay, not sent.
+	err = post("C1")
+	if send.IsPermanent(err) || send.RetryAfter(err) != 2*time.Second {
+		t.Errorf("second post to C1: %v (after %v), want a deferral of 2s", err, send.RetryAfter(err))
+	}
+	if inner.n != 2 {
+		t.Errorf("%d posts reached Slack, want 2", inner.n)
+	}
+	email, _ := r.Sender(ctx, notify.ChannelEmail)
+	if _, ok := email.(Sender); ok {
+		t.Error("email is paced per recipient (SES paces itself)")
 	}
 }

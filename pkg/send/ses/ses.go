@@ -130,6 +130,10 @@ func New(client Client, cfg Config) (*Sender, error) {
 	}
 	if s.quota != nil {
 		s.pace = pace.New(SandboxRate/float64(s.instances), s.now)
+		// A send further than pace.MaxWait from its slot is put off (the
+		// dispatcher puts the event back on the queue) instead of
+		// keeping the function busy while it waits.
+		s.pace.SetMaxWait(pace.MaxWait)
 	}
 	if from.Name != "" {
 		s.from = from.String() // quotes and, if needed, encodes the name

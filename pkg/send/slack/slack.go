@@ -24,6 +24,11 @@ import (
 // Provider is the provider name in send.Result.
 const Provider = "slack"
 
+// ChannelRate is Slack's posting limit per channel (chat.postMessage: about
+// one message a second, short bursts tolerated), in posts a second: what
+// the dispatchers pace each channel to.
+const ChannelRate = 1.0
+
 // defaultTimeout bounds one Web API call unless WithHTTPClient says otherwise.
 const defaultTimeout = 15 * time.Second
 
