@@ -37,3 +37,19 @@ func TestRuleTemplate(t *testing.T) {
 		t.Errorf("rendered = %v", one)
 	}
 }
+
+// TestRuleTemplateOverBudget: a template that would run for ever, or
+// allocate a gigabyte, is refused on save with a 422 saying so (and the
+// request returns: the execution is bounded).
+func TestRuleTemplateOverBudget(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct{ tmpl, msg string }{
+		{`{"text":"{{range 99999999999}}{{end}}"}`, "the template takes more than 100000 steps"},
+		{`{"slack":"{{printf \"%999999999d\" 1}}"}`, "error calling printf: a width or precision is over 1024"},
+	} {
+		r := e.do("POST", "/v1/rules", `{"name":"T","eventTypes":["JOB"],"severities":["CRITICAL"],"recipients":{"emails":["a@example.com"]},"template":`+tc.tmpl+`}`)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "line 1, column ") || !strings.Contains(string(r.body), tc.msg) {
+			t.Errorf("%s: %d %s; want 422 saying …%s…", tc.tmpl, r.status, r.body, tc.msg)
+		}
+	}
+}

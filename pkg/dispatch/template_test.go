@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
@@ -48,5 +49,45 @@ func TestTemplateOfTheLowestRuleIDWins(t *testing.T) {
 	}
 	if len(plan.Rendered) != 2 {
 		t.Errorf("plan.Rendered = %+v, want both rules' previews", plan.Rendered)
+	}
+}
+
+// TestTemplateOverBudgetFallsBack: a rule stored with a template that
+// runs over its budget (saved before templates were bounded) does not
+// hang dispatch: the template fails on the event and the default
+// rendering is sent; the plan's preview says why.
+func TestTemplateOverBudgetFallsBack(t *testing.T) {
+	f := newFixture(t)
+	now := f.clk.Now()
+	r := &notify.Rule{ID: "t0", Name: "T0", Enabled: true, Source: notify.SourceUser,
+		EventTypes: []notify.EventType{notify.TypeSpending}, Severities: notify.Severities,
+		Recipients: notify.Recipients{Emails: []string{stormTo}, SlackChannels: []string{slackID}},
+		Template:   &notify.Template{Subject: "{{range 99999999999}}{{end}}", Slack: `{{printf "%999999999d" 1}}`},
+		Version:    1, CreatedAt: now, UpdatedAt: now}
+	r.Recipients.Normalize()
+	if err := r.Validate(); err == nil {
+		t.Fatal("the template is accepted on save")
+	}
+	if err := f.st.CreateRule(ctx, r); err != nil { // as stored before
+		t.Fatal(err)
+	}
+	ev := &notify.Event{ID: "sp-1", Type: notify.TypeSpending, Severity: notify.SeverityWarning, Title: "over budget", Message: "orig"}
+	if err := f.d.Dispatch(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.email.notes) != 1 || len(f.slack.notes) != 1 {
+		t.Fatalf("%d mails, %d posts, want one each", len(f.email.notes), len(f.slack.notes))
+	}
+	for _, got := range []*notify.Event{f.email.notes[0].Event, f.slack.notes[0].Event} {
+		if got.Title != "over budget" || got.Message != "orig" {
+			t.Errorf("sent %q / %q, want the default rendering", got.Title, got.Message)
+		}
+	}
+	plan, err := f.d.Plan(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Rendered) != 1 || !strings.Contains(plan.Rendered[0].Error, "the template takes more than 100000 steps") {
+		t.Errorf("plan.Rendered = %+v, want the template's error", plan.Rendered)
 	}
 }

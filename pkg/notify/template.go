@@ -24,7 +24,9 @@ const maxRendered = 64 << 10
 // mail bodies and, without Slack, in Slack; Slack replaces it in Slack.
 // The output is plain text: every channel escapes it as it escapes event
 // text (HTML mail from the escaped text, Slack mrkdwn with mentions such
-// as <!channel> neutralised).
+// as <!channel> neutralised). Execution is bounded in steps, work and
+// memory (maxSteps, maxWork, maxValue, maxWidth, maxRendered): a template
+// over its budget fails, on save as on every event.
 type Template struct {
 	Subject string `json:"subject,omitempty"`
 	Text    string `json:"text,omitempty"`

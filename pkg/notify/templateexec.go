@@ -51,18 +51,50 @@ type tvar struct {
 	v    value
 }
 
+// An execution is bounded in work and memory, whatever the template:
+// it fails past maxSteps steps (each node evaluated, each range
+// iteration) or past maxWork bytes read and written by the functions that
+// copy strings (upper, replace, print, printf…), and no function may
+// return a string longer than maxValue (checked before the call where the
+// call could allocate much more: print, printf, replace). With the output
+// limit (maxRendered), an execution allocates a few megabytes at most.
+const (
+	// maxSteps is generous: ranging over 100 labels with a few actions
+	// each takes a few thousand.
+	maxSteps = 100_000
+	// maxWork bounds the bytes functions copy: a hundred truncations
+	// or upper-casings of the longest message (16 KiB) fit.
+	maxWork = 4 << 20
+	// maxValue is the longest string a function may return: no longer
+	// than what a template may write.
+	maxValue = maxRendered
+	// maxWidth is the largest width or precision of a printf verb.
+	maxWidth = 1024
+)
+
 // execState is one execution of a template.
 type execState struct {
 	name, src string
 	out       *limited
 	node      parse.Node // the node being evaluated, for error positions
 	vars      []tvar
+	steps     int // taken, up to maxSteps
+	work      int // bytes functions read and wrote, up to maxWork
 }
 
 // execute runs tree (parsed from src, named name) over data and returns
 // what it writes, or an error worded as text/template words it.
 func execute(name, src string, tree *parse.Tree, data TemplateData) (out string, err error) {
-	s := &execState{name: name, src: src, out: &limited{}, vars: []tvar{{"$", data}}}
+	return newExecState(name, src, data).run(tree, data)
+}
+
+// newExecState is a fresh execution of src (named name) over data.
+func newExecState(name, src string, data TemplateData) *execState {
+	return &execState{name: name, src: src, out: &limited{}, vars: []tvar{{"$", data}}}
+}
+
+// run executes tree, as execute.
+func (s *execState) run(tree *parse.Tree, data TemplateData) (out string, err error) {
 	defer func() {
 		switch e := recover().(type) {
 		case nil:
@@ -78,7 +110,19 @@ func execute(name, src string, tree *parse.Tree, data TemplateData) (out string,
 	return s.out.String(), nil
 }
 
-func (s *execState) at(n parse.Node) { s.node = n }
+// at is the evaluation of node n: one step of the budget.
+func (s *execState) at(n parse.Node) {
+	s.node = n
+	s.step(1)
+}
+
+// step takes n steps of the budget, or fails at the current node.
+func (s *execState) step(n int) {
+	if n > maxSteps-s.steps {
+		s.errorf("the template takes more than %d steps", maxSteps)
+	}
+	s.steps += n
+}
 
 // errorf fails the execution: "template: NAME:LINE:COL: executing "NAME"
 // at <NODE>: MSG", as text/template says it.
@@ -213,6 +257,7 @@ func (s *execState) walkRange(dot value, r *parse.RangeNode) {
 				s.setTopVar(2, index)
 			}
 		}
+		s.step(1)
 		defer s.pop(mark)
 		defer func() {
 			if e := recover(); e != nil && e != walkContinue {
@@ -227,6 +272,11 @@ func (s *execState) walkRange(dot value, r *parse.RangeNode) {
 			s.errorf("can't use %v to iterate over more than one variable", val)
 		}
 		if n, ok := v.(int); ok && n > 0 {
+			if n > maxSteps-s.steps {
+				// Fail at once rather than iterate to find out.
+				s.node = r
+				s.errorf("the template takes more than %d steps", maxSteps)
+			}
 			for i := range n {
 				oneIteration(nil, i)
 			}
@@ -493,12 +543,30 @@ func (s *execState) evalCall(dot value, f tfunc, name string, node parse.Node, a
 		}
 		argv[i] = s.validateType(final, t)
 	}
-	v, err := f.call(argv)
-	if err != nil {
-		s.at(node)
+	if err := precheck(name, argv); err != nil {
+		s.node = node
 		s.errorf("error calling %s: %w", name, err)
 	}
+	v, err := f.call(argv)
+	if err != nil {
+		s.node = node
+		s.errorf("error calling %s: %w", name, err)
+	}
+	if str, ok := v.(string); ok && len(str) > maxValue {
+		s.node = node
+		s.errorf("error calling %s: the result exceeds %d bytes", name, maxValue)
+	}
+	s.charge(node, cost(name, argv, v))
 	return v
+}
+
+// charge adds n bytes to the work, or fails at node.
+func (s *execState) charge(node parse.Node, n int) {
+	if n > maxWork-s.work {
+		s.node = node
+		s.errorf("the template's functions handle more than %d bytes", maxWork)
+	}
+	s.work += n
 }
 
 // validateType checks v is assignable to a parameter of type t.

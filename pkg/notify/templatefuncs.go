@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 )
 
 // ptype is the type of a template function's parameter.
@@ -55,19 +54,170 @@ var templateFuncs = map[string]tfunc{
 		}
 		return a[1], nil
 	}},
-	"trunc": {[]ptype{pInt, pString}, false, func(a []value) (value, error) {
-		n, s := a[0].(int), a[1].(string)
-		if n < 0 || utf8.RuneCountInString(s) <= n {
-			return s, nil
-		}
-		return string([]rune(s)[:n]) + "…", nil
-	}},
+	"trunc": {[]ptype{pInt, pString}, false, func(a []value) (value, error) { return trunc(a[0].(int), a[1].(string)), nil }},
 	"label": {[]ptype{pString, pMap}, false, func(a []value) (value, error) {
 		return a[1].(map[string]string)[a[0].(string)], nil
 	}},
 	"replace": {[]ptype{pString, pString, pString}, false, func(a []value) (value, error) {
 		return strings.ReplaceAll(a[2].(string), a[0].(string), a[1].(string)), nil
 	}},
+}
+
+// trunc is s cut to n runes, with "…" when cut: string([]rune(s)[:n]),
+// without reading past the cut nor converting the whole of s.
+func trunc(n int, s string) string {
+	if n < 0 {
+		return s
+	}
+	runes := 0
+	for i := range s {
+		if runes == n {
+			var b strings.Builder
+			b.Grow(i + len("…"))
+			for _, r := range s[:i] {
+				b.WriteRune(r) // an invalid byte becomes U+FFFD, as with []rune
+			}
+			b.WriteString("…")
+			return b.String()
+		}
+		runes++
+	}
+	return s
+}
+
+// cost is the bytes function name read and wrote, called with argv, for
+// the work budget: the string arguments and result of the functions that
+// copy them, the result alone for trunc (which reads no further than it
+// writes), nothing for the others (they copy nothing, or compare).
+func cost(name string, argv []value, result value) int {
+	switch name {
+	case "upper", "lower", "trim", "replace", "print", "printf", "println", "html", "urlquery":
+		n := sizeOf(result)
+		for _, a := range argv {
+			n += sizeOf(a)
+		}
+		return n
+	case "trunc":
+		return sizeOf(result)
+	}
+	return 0
+}
+
+// sizeOf is about how many bytes v prints as.
+func sizeOf(v value) int {
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case map[string]string:
+		n := len("map[]")
+		for k, x := range v {
+			n += len(k) + len(x) + len(": ")
+		}
+		return n
+	case TemplateData:
+		n := sizeOf(v.Labels) + 200 // separators, or field names with %+v
+		for _, f := range []string{v.ID, v.Type, v.Severity, v.Title, v.Message, v.Source, v.Policy, v.PolicyID, v.Job, v.Status, v.URL, v.Time} {
+			n += len(f)
+		}
+		return n
+	}
+	return 32 // a number, bool or nil
+}
+
+// precheck refuses, before the call, a call of print, printf, println,
+// html, urlquery or replace that would make a string longer than
+// maxValue (or, for printf, a verb wider or more precise than maxWidth):
+// so that no such string is ever allocated. The estimate is the size of
+// what is printed, each argument once (any number of times for a format
+// with explicit argument indexes), plus the widths and precisions.
+func precheck(name string, argv []value) error {
+	est := 0
+	switch name {
+	case "print", "println", "html", "urlquery":
+		for _, a := range argv {
+			est += sizeOf(a) + 1
+		}
+	case "printf":
+		format := argv[0].(string)
+		verbs, widths, indexed, star, err := scanFormat(format)
+		if err != nil {
+			return err
+		}
+		most := 0
+		for _, a := range argv[1:] {
+			est += sizeOf(a)
+			most = max(most, sizeOf(a))
+			if n, ok := a.(int); ok && star && (n > maxWidth || n < -maxWidth) {
+				return fmt.Errorf("a width or precision (*) is over %d", maxWidth)
+			}
+		}
+		if indexed {
+			est = verbs * most
+		}
+		est += len(format) + widths
+	case "replace":
+		old, repl, s := argv[0].(string), argv[1].(string), argv[2].(string)
+		if len(repl) <= len(old) {
+			return nil
+		}
+		n := strings.Count(s, old)
+		if n > 0 && (len(repl)-len(old)) > (maxValue-len(s))/n {
+			return fmt.Errorf("the result would exceed %d bytes", maxValue)
+		}
+		return nil
+	default:
+		return nil
+	}
+	if est > maxValue {
+		return fmt.Errorf("the result would exceed %d bytes", maxValue)
+	}
+	return nil
+}
+
+// scanFormat reads a printf format as fmt does: how many verbs it has,
+// the sum of their widths and precisions, whether it indexes arguments
+// ([n]) or takes a width or precision from them (*). A width or precision
+// over maxWidth is an error.
+func scanFormat(format string) (verbs, widths int, indexed, star bool, err error) {
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		// Flags, argument indexes, widths, precisions, up to the verb.
+	verb:
+		for ; i < len(format); i++ {
+			c := format[i]
+			switch {
+			case c == '#' || c == '0' || c == '+' || c == '-' || c == ' ' || c == '.':
+			case c == '*':
+				star = true
+			case c == '[':
+				indexed = true
+				for i < len(format) && format[i] != ']' {
+					i++
+				}
+				if i == len(format) {
+					return verbs, widths, indexed, star, nil
+				}
+			case c >= '1' && c <= '9':
+				n := 0
+				for ; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
+					if n = n*10 + int(format[i]-'0'); n > maxWidth {
+						return 0, 0, false, false, fmt.Errorf("a width or precision is over %d", maxWidth)
+					}
+				}
+				widths += n
+				i--
+			default:
+				if c != '%' {
+					verbs++
+				}
+				break verb
+			}
+		}
+	}
+	return verbs, widths, indexed, star, nil
 }
 
 // builtinFuncs are text/template's builtins a template may use, as
@@ -147,38 +297,34 @@ func printArgs(a []value) string {
 	return fmt.Sprint(a...)
 }
 
-// htmlEscape is text/template's HTMLEscapeString.
+// htmlEscape is text/template's HTMLEscapeString, allocating its result
+// once.
 func htmlEscape(s string) string {
+	grow, escaped := 0, false
+	for i := 0; i < len(s); i++ {
+		if repl := htmlEscapes[s[i]]; repl != "" {
+			grow, escaped = grow+len(repl)-1, true
+		}
+	}
+	if !escaped {
+		return s
+	}
 	var b strings.Builder
+	b.Grow(len(s) + grow)
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var repl string
-		switch s[i] {
-		case 0:
-			repl = "\uFFFD"
-		case '"':
-			repl = "&#34;"
-		case '\'':
-			repl = "&#39;"
-		case '&':
-			repl = "&amp;"
-		case '<':
-			repl = "&lt;"
-		case '>':
-			repl = "&gt;"
-		default:
-			continue
+		if repl := htmlEscapes[s[i]]; repl != "" {
+			b.WriteString(s[last:i])
+			b.WriteString(repl)
+			last = i + 1
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(repl)
-		last = i + 1
-	}
-	if last == 0 {
-		return s
 	}
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// htmlEscapes are the bytes htmlEscape replaces, and with what.
+var htmlEscapes = [256]string{0: "\uFFFD", '"': "&#34;", '\'': "&#39;", '&': "&amp;", '<': "&lt;", '>': "&gt;"}
 
 func lenFn(a []value) (value, error) {
 	switch v := a[0].(type) {
