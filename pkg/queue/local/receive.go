@@ -26,7 +26,10 @@ type received struct {
 func (q *Queue) receive(max int) (out []received, next time.Time, err error) {
 	now := q.opts.Now()
 	var parked int
-	err = q.db.Update(func(tx *bolt.Tx) error {
+	// Through the group commit, so that a receive shares its commit (and
+	// fsyncs) with the Sends and acks of the moment; the function starts
+	// over from nothing if the group runs it again.
+	err = q.group.Update(func(tx *bolt.Tx) error {
 		out, next, parked = out[:0], time.Time{}, 0
 		c := tx.Bucket(bucketVisible).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < max; k, _ = c.First() {
