@@ -14,7 +14,7 @@ import (
 
 var (
 	throughputBatch   = flag.Int("throughput.batch", 1, "BenchmarkEndToEnd: events per signed request")
-	throughputClients = flag.Int("throughput.clients", 4, "BenchmarkEndToEnd: concurrent posting clients")
+	throughputClients = flag.Int("throughput.clients", 16, "BenchmarkEndToEnd: concurrent posting clients")
 )
 
 // BenchmarkEndToEnd measures events per second from HTTP ingest (signed
