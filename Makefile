@@ -240,7 +240,7 @@ bench: ## benchmarks of issue 12 (SMTP, end to end, dispatch, match vs Alertmana
 	$(GO) -C _tools/amref test -run '^$$' -bench '^BenchmarkMatchVsAlertmanager$$' -json . > $(BENCH_DIR)/amref.json
 	$(GO) test -run '^$$' -bench '^BenchmarkIngestLatency$$' -benchtime 1x -json ./pkg/local > $(BENCH_DIR)/latency.json
 	$(GO) test -run '^$$' -bench '^BenchmarkSlackStorm$$' -benchtime 1x -timeout 20m -json ./pkg/local > $(BENCH_DIR)/storm.json
-	ARGO_NOTIFY_BIN=$(PEERS_BIN) _tools/with-peers.sh $(GO) test -count=1 -v -run '^TestInvokeTimes$$' -json ./pkg/awslambda > $(BENCH_DIR)/lambda.json
+	ARGO_NOTIFY_BIN=$(PEERS_BIN) _tools/with-peers.sh $(GO) test -count=1 -v -run '^(TestInvokeTimes|TestDispatcherDynamoDBCalls)$$' -json ./pkg/awslambda > $(BENCH_DIR)/lambda.json
 	@for fn in api ingest dispatcher hello; do \
 		src=./functions/$$fn; [ $$fn = hello ] && src=./pkg/awslambda/testdata/hello; \
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BENCH_DIR)/lambda/$$fn $$src || exit 1; \
