@@ -38,7 +38,7 @@ vet: ## gofmt and go vet on the root module
 	$(GO) vet ./...
 
 toolchain-check: ## every go.mod pins the same Go toolchain, and that is the one in use
-	@for m in infra/go.mod _tools/go.mod _tools/check/go.mod; do \
+	@for m in infra/go.mod _tools/go.mod _tools/check/go.mod _tools/amref/go.mod; do \
 		t=$$(sed -n 's/^toolchain //p' $$m); \
 		[ "$$t" = "$(GO_TOOLCHAIN)" ] || { echo "$$m pins toolchain '$$t', go.mod pins $(GO_TOOLCHAIN): make them equal"; exit 1; }; \
 	done
