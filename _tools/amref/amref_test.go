@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/argoproj-labs/argo-notify/pkg/match"
+	"github.com/argoproj-labs/argo-notify/pkg/match/matchtest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -19,8 +20,8 @@ import (
 func setup(tb testing.TB, n int) (*match.Index, *dispatch.Route, []*notify.Event, []model.LabelSet) {
 	tb.Helper()
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
-	rules := Rules(rng, n)
-	evs := Events(rng, 1024, n)
+	rules := matchtest.Rules(rng, n)
+	evs := matchtest.Events(rng, 1024, n)
 	idx := match.New(rules)
 	tree, err := Tree(rules)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/argoproj-labs/argo-notify/pkg/match"
+	"github.com/argoproj-labs/argo-notify/pkg/match/matchtest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
@@ -198,8 +199,8 @@ func randomRule(rng *rand.Rand, id string, types []notify.EventType, sevs []noti
 // checks that the index is safe for concurrent use.
 func TestMatchConcurrent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	rules := realisticRules(rng, 500)
-	evs := realisticEvents(rng, 200, 500)
+	rules := matchtest.Rules(rng, 500)
+	evs := matchtest.Events(rng, 200, 500)
 	idx := match.New(rules)
 	want := make([]string, len(evs))
 	for i, ev := range evs {

@@ -32,8 +32,9 @@ var lines = map[string][]string{
 	"pkg/deploy": {std},
 
 	// Pure logic and contracts over the domain.
-	"pkg/match":  {std, "~/pkg/notify"},
-	"pkg/ingest": {std, "~/pkg/notify", "~/pkg/signature", "~/pkg/deploy"},
+	"pkg/match":           {std, "~/pkg/notify"},
+	"pkg/match/matchtest": {std, "~/pkg/notify"},
+	"pkg/ingest":          {std, "~/pkg/notify", "~/pkg/signature", "~/pkg/deploy"},
 	// The HMAC scheme shared by ingest and the webhook channel.
 	"pkg/signature": {std, "~/pkg/notify"},
 	"pkg/queue":     {std, "~/pkg/notify", "~/pkg/deploy"},
