@@ -878,7 +878,7 @@ func (s *memDeliveries) GetDelivery(ctx context.Context, id string) (*notify.Del
 
 // BenchmarkDispatch dispatches events reaching five recipients (four
 // emails, one Slack channel) through a no-op sender, one at a time and
-// with eight workers as local mode runs them. "embedded" records
+// with 32 workers as local mode runs them (local.Workers). "embedded" records
 // deliveries in the embedded store (a commit of the batch claim, then of
 // the outcomes: the fsyncs dominate, and concurrent events share them);
 // "memory" in a map, to show the dispatcher's own cost.
@@ -887,7 +887,7 @@ func BenchmarkDispatch(b *testing.B) {
 		name    string
 		mem     bool
 		workers int
-	}{{"embedded", false, 1}, {"memory", true, 1}, {"embedded-workers8", false, 8}, {"memory-workers8", true, 8}} {
+	}{{"embedded", false, 1}, {"memory", true, 1}, {"embedded-workers32", false, 32}, {"memory-workers32", true, 32}} {
 		b.Run(tc.name, func(b *testing.B) {
 			f := newFixture(b, func(c *Config) {
 				c.RuleCacheTTL, c.Now = time.Minute, time.Now
