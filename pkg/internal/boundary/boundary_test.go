@@ -83,11 +83,24 @@ var lines = map[string][]string{
 	// Composition roots: they wire adapters together.
 	"pkg/local":     {std, "~/pkg/..."},
 	"pkg/awslambda": {std, "~/pkg/...", "github.com/aws/", "github.com/awslabs/aws-lambda-go-api-proxy"},
+	// What the three functions share: configuration, the proxy, Main; no
+	// SDK service package (each function links only those it calls).
+	"pkg/awslambda/fn": {std, "~/pkg/deploy", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/config", "github.com/awslabs/aws-lambda-go-api-proxy"},
+	// One composition root per function, with the SDK service packages it calls.
+	"pkg/awslambda/apifn": {std, "~/pkg/...", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/aws/aws-sdk-go-v2/service/sqs",
+		"github.com/aws/aws-sdk-go-v2/service/secretsmanager"},
+	"pkg/awslambda/ingestfn": {std, "~/pkg/...", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/aws/aws-sdk-go-v2/service/secretsmanager"},
+	"pkg/awslambda/dispatcherfn": {std, "~/pkg/...", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/aws/aws-sdk-go-v2/service/sqs",
+		"github.com/aws/aws-sdk-go-v2/service/sesv2", "github.com/aws/aws-sdk-go-v2/service/secretsmanager"},
 	// Binaries: configuration and a composition root, nothing else.
 	"functions/local":      {std, "~/pkg/local"},
-	"functions/api":        {std, "~/pkg/awslambda"},
-	"functions/ingest":     {std, "~/pkg/awslambda"},
-	"functions/dispatcher": {std, "~/pkg/awslambda"},
+	"functions/api":        {std, "~/pkg/awslambda/apifn"},
+	"functions/ingest":     {std, "~/pkg/awslambda/ingestfn"},
+	"functions/dispatcher": {std, "~/pkg/awslambda/dispatcherfn"},
 
 	// Development helpers.
 	"pkg/send/sendtest":     {std, "~/pkg/notify", "~/pkg/send", "github.com/google/go-cmp"},
