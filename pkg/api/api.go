@@ -185,6 +185,13 @@ func New(cfg Config) http.Handler {
 	s.buildServices(cfg)
 	installErrorHook()
 
+	if s.producer != nil {
+		// POST /v1/events is signed instead. Set here, not in
+		// registerEvents: a /healthz request reads public without waiting
+		// for the routes.
+		s.public["POST /v1/events"] = true
+	}
+
 	// huma's operations (reflection over every request and response type:
 	// ~6 ms, most of the api function's cold start) are registered on the
 	// first request that may reach one, not here: /healthz, and a function

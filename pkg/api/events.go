@@ -82,7 +82,6 @@ func (s *server) registerEvents(api huma.API) {
 		schema,
 		{Type: huma.TypeArray, Items: schema, MinItems: intPtr(1), MaxItems: intPtr(notify.MaxEventBatch)},
 	}})
-	s.public["POST /v1/events"] = true
 }
 
 func intPtr(n int) *int { return &n }
