@@ -282,7 +282,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if !s.public[pattern] && !s.authorized(r) {
 		p := newProblem(notify.EUnauthorized, "a valid bearer token is required")
-		p.header = http.Header{"Www-Authenticate": {`Bearer realm="argo-notify"`}}
+		p.Header = http.Header{"Www-Authenticate": {`Bearer realm="argo-notify"`}}
 		writeProblem(rw, p)
 		return
 	}
@@ -319,7 +319,7 @@ func (s *server) routingProblem(w http.ResponseWriter, r *http.Request, h http.H
 	switch rec.status {
 	case http.StatusMethodNotAllowed:
 		p := newProblem(CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, rec.header.Get("Allow")))
-		p.header = http.Header{"Allow": {rec.header.Get("Allow")}}
+		p.Header = http.Header{"Allow": {rec.header.Get("Allow")}}
 		writeProblem(w, p)
 	case http.StatusNotFound, 0:
 		writeProblem(w, newProblem(notify.ENotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)))

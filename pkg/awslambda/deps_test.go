@@ -20,8 +20,9 @@ func TestFunctionsLinkOnlyWhatTheyCall(t *testing.T) {
 		module = "github.com/argoproj-labs/argo-notify/"
 	)
 	for fn, never := range map[string][]string{
-		"api":        {sdk + "sesv2"},
-		"ingest":     {sdk + "dynamodb", sdk + "sesv2", module + "pkg/console", module + "pkg/store/dynamo"},
+		"api": {sdk + "sesv2"},
+		"ingest": {sdk + "dynamodb", sdk + "sesv2", module + "pkg/console", module + "pkg/store/dynamo",
+			"github.com/danielgtaylor/huma/v2", module + "pkg/api", module + "pkg/send/smtp", module + "pkg/send/slack"},
 		"dispatcher": {"github.com/danielgtaylor/huma/v2", module + "pkg/api", module + "pkg/console"},
 	} {
 		cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "./functions/"+fn)

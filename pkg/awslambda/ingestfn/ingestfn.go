@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/api/ingesthttp"
 	"github.com/argoproj-labs/argo-notify/pkg/awslambda/fn"
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
@@ -75,7 +75,7 @@ func New(cfg fn.Config, c Clients, opts fn.Options) (*Ingest, error) {
 	arn := cfg.IngestSecretARN
 	// Only the ingest route: the admin API (and its OpenAPI document) is
 	// not built here, and this function has no table access.
-	h := api.NewIngest(api.IngestConfig{
+	h := ingesthttp.New(ingesthttp.Config{
 		Producer: producer,
 		Secrets: func(ctx context.Context) ([]string, error) {
 			v, err := sec.GetSecret(ctx, arn)

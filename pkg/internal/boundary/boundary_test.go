@@ -51,7 +51,12 @@ var lines = map[string][]string{
 	// channels' connection tests to them. No store or queue adapter.
 	"pkg/api": {std, "~/pkg/notify", "~/pkg/admin", "~/pkg/dispatch", "~/pkg/ingest", "~/pkg/queue", "~/pkg/send",
 		"~/pkg/send/slack", "~/pkg/send/smtp", "~/pkg/send/webhook", "~/pkg/store",
-		"~/pkg/scim", "github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
+		"~/pkg/scim", "~/pkg/api/problem", "~/pkg/api/ingesthttp", "github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
+	// The API's problem details, shared with the ingest handler; no huma.
+	"pkg/api/problem": {std, "~/pkg/notify", "~/pkg/admin"},
+	// POST /v1/events alone (the ingest function serves it): no huma, no
+	// admin services.
+	"pkg/api/ingesthttp": {std, "~/pkg/notify", "~/pkg/ingest", "~/pkg/queue", "~/pkg/api/problem", "github.com/oklog/ulid/v2"},
 	// The SCIM 2.0 service provider translates SCIM to the directory
 	// service; no store, no huma, no AWS SDK.
 	"pkg/scim": {std, "~/pkg/notify", "~/pkg/admin"},
