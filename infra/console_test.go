@@ -104,7 +104,7 @@ func TestConsoleRoutes(t *testing.T) {
 					}
 				case key == "ANY /scim/v2/{proxy+}":
 					// SCIM checks its own token; the function serves this
-					// route with SCIM alone (pkg/awslambda: scimOnly).
+					// route with SCIM alone (pkg/awslambda/apifn: scimOnly).
 					if p["AuthorizerId"] != nil || !strings.Contains(target, apiIntegration) {
 						t.Errorf("SCIM route: target %s, authorizer %s", target, js(p["AuthorizerId"]))
 					}

@@ -1,19 +1,11 @@
 // Command api is the api Lambda function: the admin REST API behind API
 // Gateway HTTP API (payload format 2.0).
 //
-// Wiring only: awslambda.Main reads the configuration (the ARGO_NOTIFY_*
+// Wiring only: apifn.Main reads the configuration (the ARGO_NOTIFY_*
 // environment variables; AWS endpoints and credentials from the SDK's own),
 // builds the handler once, outside the invocations, and serves them.
 package main
 
-import "github.com/argoproj-labs/argo-notify/pkg/awslambda"
+import "github.com/argoproj-labs/argo-notify/pkg/awslambda/apifn"
 
-func main() {
-	awslambda.Main("api", func(cfg awslambda.Config, c awslambda.Clients, o awslambda.Options) (any, error) {
-		h, err := awslambda.NewAPI(cfg, c, o)
-		if err != nil {
-			return nil, err
-		}
-		return h.Handle, nil
-	})
-}
+func main() { apifn.Main() }

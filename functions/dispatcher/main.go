@@ -2,19 +2,11 @@
 // events, matched and delivered by email and Slack, with partial batch
 // failures.
 //
-// Wiring only: awslambda.Main reads the configuration (the ARGO_NOTIFY_*
+// Wiring only: dispatcherfn.Main reads the configuration (the ARGO_NOTIFY_*
 // environment variables; AWS endpoints and credentials from the SDK's own),
 // builds the handler once, outside the invocations, and serves them.
 package main
 
-import "github.com/argoproj-labs/argo-notify/pkg/awslambda"
+import "github.com/argoproj-labs/argo-notify/pkg/awslambda/dispatcherfn"
 
-func main() {
-	awslambda.Main("dispatcher", func(cfg awslambda.Config, c awslambda.Clients, o awslambda.Options) (any, error) {
-		h, err := awslambda.NewDispatcher(cfg, c, o)
-		if err != nil {
-			return nil, err
-		}
-		return h.Handle, nil
-	})
-}
+func main() { dispatcherfn.Main() }

@@ -46,6 +46,9 @@ import (
 // Version is the version of the API the OpenAPI document describes.
 const Version = "1.0.0"
 
+// healthPath is the health check's path, served without a token.
+const healthPath = "/healthz"
+
 // maxBody is the largest request body the API reads, in bytes.
 const maxBody = 1 << 20
 
@@ -138,6 +141,9 @@ type server struct {
 
 	mux    *http.ServeMux
 	public map[string]bool // ServeMux patterns served without a token
+	// routes registers huma's operations on mux (and their public
+	// patterns), once, before the first request that may reach one.
+	routes func()
 	// openapi is the OpenAPI document, marshalled on its first request:
 	// a function that never serves it does not pay for it at start.
 	openapi func() ([]byte, error)
@@ -160,7 +166,7 @@ func New(cfg Config) http.Handler {
 		token:  sha256.Sum256([]byte(cfg.AdminToken)),
 		noAuth: cfg.AdminToken == "",
 		mux:    http.NewServeMux(),
-		public: map[string]bool{"GET /healthz": true},
+		public: map[string]bool{"GET " + healthPath: true},
 
 		producer:      cfg.Producer,
 		ingestSecrets: cfg.IngestSecrets,
@@ -179,28 +185,43 @@ func New(cfg Config) http.Handler {
 	s.buildServices(cfg)
 	installErrorHook()
 
-	api := humago.New(s.mux, humaConfig())
-	s.registerRules(api)
-	s.registerPolicies(api)
-	s.registerUsers(api)
-	s.registerGroups(api)
-	s.registerDirectory(api)
-	s.registerDeliveries(api)
-	s.registerSMTP(api)
-	s.registerSlack(api)
-	s.registerWebhooks(api)
-	s.registerAudit(api)
 	if s.producer != nil {
-		s.registerEvents(api)
-	}
-	if s.planner != nil {
-		s.registerMatch(api)
-	}
-	if s.deadLetters != nil {
-		s.registerDeadLetters(api)
+		// POST /v1/events is signed instead. Set here, not in
+		// registerEvents: a /healthz request reads public without waiting
+		// for the routes.
+		s.public["POST /v1/events"] = true
 	}
 
+	// huma's operations (reflection over every request and response type:
+	// ~6 ms, most of the api function's cold start) are registered on the
+	// first request that may reach one, not here: /healthz, and a function
+	// that serves only it or the console, never pays for them.
+	var api huma.API
+	s.routes = sync.OnceFunc(func() {
+		api = humago.New(s.mux, humaConfig())
+		s.registerRules(api)
+		s.registerPolicies(api)
+		s.registerUsers(api)
+		s.registerGroups(api)
+		s.registerDirectory(api)
+		s.registerDeliveries(api)
+		s.registerSMTP(api)
+		s.registerSlack(api)
+		s.registerWebhooks(api)
+		s.registerAudit(api)
+		if s.producer != nil {
+			s.registerEvents(api)
+		}
+		if s.planner != nil {
+			s.registerMatch(api)
+		}
+		if s.deadLetters != nil {
+			s.registerDeadLetters(api)
+		}
+	})
+
 	s.openapi = sync.OnceValues(func() ([]byte, error) {
+		s.routes()
 		doc, err := json.MarshalIndent(api.OpenAPI(), "", "  ")
 		if err != nil {
 			return nil, fmt.Errorf("marshal the OpenAPI document: %w", err)
@@ -208,7 +229,7 @@ func New(cfg Config) http.Handler {
 		return append(doc, '\n'), nil
 	})
 	s.mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
-	s.mux.HandleFunc("GET /healthz", serveHealth)
+	s.mux.HandleFunc("GET "+healthPath, serveHealth)
 	s.mountSCIM(cfg)
 	return s
 }
@@ -255,10 +276,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", rw.status, "ms", time.Since(start).Milliseconds())
 	}()
 
+	if r.URL.Path != healthPath {
+		s.routes() // no operation of huma's is on the health check's path
+	}
 	h, pattern := s.mux.Handler(r)
 	if !s.public[pattern] && !s.authorized(r) {
 		p := newProblem(notify.EUnauthorized, "a valid bearer token is required")
-		p.header = http.Header{"Www-Authenticate": {`Bearer realm="argo-notify"`}}
+		p.Header = http.Header{"Www-Authenticate": {`Bearer realm="argo-notify"`}}
 		writeProblem(rw, p)
 		return
 	}
@@ -295,7 +319,7 @@ func (s *server) routingProblem(w http.ResponseWriter, r *http.Request, h http.H
 	switch rec.status {
 	case http.StatusMethodNotAllowed:
 		p := newProblem(CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, rec.header.Get("Allow")))
-		p.header = http.Header{"Allow": {rec.header.Get("Allow")}}
+		p.Header = http.Header{"Allow": {rec.header.Get("Allow")}}
 		writeProblem(w, p)
 	case http.StatusNotFound, 0:
 		writeProblem(w, newProblem(notify.ENotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)))

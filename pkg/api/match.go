@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/argoproj-labs/argo-notify/pkg/api/problem"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
@@ -206,23 +207,9 @@ func (s *server) match(ctx context.Context, in *matchInput) (*matchOutput, error
 	return &matchOutput{Body: res}, nil
 }
 
-// decodeProblem turns an ingest.Decode error into a problem: a body that
-// is not JSON at all is malformed (400), as elsewhere in the API; other
-// errors keep their code.
-func decodeProblem(err error) error {
-	p, ok := problemFrom(err)
-	if !ok {
-		return p
-	}
-	if p.Code == notify.EInvalid && len(p.Errors) == 1 && p.Errors[0].Field == "body" &&
-		(strings.HasPrefix(p.Errors[0].Message, "is not valid JSON") || strings.HasPrefix(p.Errors[0].Message, "has data after")) {
-		return newProblem(CodeMalformed, "the body is not valid JSON: it "+p.Errors[0].Message)
-	}
-	if p.Code == notify.ETooLarge {
-		return newProblem(notify.ETooLarge, p.Detail)
-	}
-	return p
-}
+// decodeProblem turns an ingest.Decode error into a problem: see
+// problem.FromDecode.
+func decodeProblem(err error) error { return problem.FromDecode(err) }
 
 // setRequestSchema documents the JSON body of an operation whose handler
 // reads the raw bytes (to check a signature, or to validate exactly as

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,96 +11,38 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/argoproj-labs/argo-notify/pkg/admin"
+	"github.com/argoproj-labs/argo-notify/pkg/api/problem"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 )
 
 // Codes the HTTP layer adds to the notify.E* codes, for errors that arise
-// before a request reaches the domain.
+// before a request reaches the domain (pkg/api/problem owns them).
 const (
-	CodeMalformed            = "malformed"              // the body is not JSON (400)
-	CodeMethodNotAllowed     = "method_not_allowed"     // the route exists, the method does not (405)
-	CodeNotAcceptable        = "not_acceptable"         // no representation the client accepts (406)
-	CodePreconditionRequired = "precondition_required"  // a PUT without If-Match (428)
-	CodeUnsupportedMediaType = "unsupported_media_type" // a body that is not application/json (415)
-	CodeTimeout              = "timeout"                // the body did not arrive in time (408)
-	CodeNotConnected         = admin.ENotConnected      // the integration a route needs is not connected (409)
+	CodeMalformed            = problem.CodeMalformed
+	CodeMethodNotAllowed     = problem.CodeMethodNotAllowed
+	CodeNotAcceptable        = problem.CodeNotAcceptable
+	CodePreconditionRequired = problem.CodePreconditionRequired
+	CodeUnsupportedMediaType = problem.CodeUnsupportedMediaType
+	CodeTimeout              = problem.CodeTimeout
+	CodeNotConnected         = problem.CodeNotConnected
 )
 
-// ProblemField names one field at fault.
-type ProblemField struct {
-	Field   string `json:"field" doc:"The field at fault, as a path into the JSON body (recipients.users[1]) or the name of a parameter (limit, If-Match)." example:"recipients.users[1]"`
-	Message string `json:"message" doc:"Why the field is at fault." example:"\"u-42\" is not a known user id"`
-}
+type (
+	// Problem is an RFC 9457 problem detail, the body of every error
+	// response (problem.Problem).
+	Problem = problem.Problem
+	// ProblemField names one field at fault (problem.ProblemField).
+	ProblemField = problem.ProblemField
+)
 
-// Problem is an RFC 9457 problem detail, the body of every error response
-// (Content-Type application/problem+json). Code is stable and meant for
-// programs; Title and Detail are for people.
-type Problem struct {
-	Type   string         `json:"type" doc:"A URI naming the kind of problem: urn:argo-notify:problem:<code>." example:"urn:argo-notify:problem:invalid"`
-	Title  string         `json:"title" doc:"A short summary of the kind of problem." example:"Invalid request"`
-	Status int            `json:"status" doc:"The HTTP status code." example:"422"`
-	Detail string         `json:"detail,omitempty" doc:"What went wrong in this request." example:"recipients.users[1]: \"u-42\" is not a known user id"`
-	Code   string         `json:"code" doc:"A stable error code." enum:"invalid,malformed,not_found,conflict,read_only,in_use,version_mismatch,precondition_required,unauthorized,too_large,unsupported_media_type,not_acceptable,method_not_allowed,timeout,not_connected,directory_synced,unavailable,internal" example:"invalid"`
-	Errors []ProblemField `json:"errors,omitempty" doc:"The fields at fault, for validation errors."`
-	Refs   []string       `json:"refs,omitempty" doc:"Related resource ids, e.g. the rules that still name a user whose removal was refused."`
+// newProblem returns a problem with the code's status and title.
+func newProblem(code, detail string) *Problem { return problem.New(code, detail) }
 
-	header http.Header
-}
+// problemFrom turns an application error into a problem: see problem.From.
+func problemFrom(err error) (*Problem, bool) { return problem.From(err) }
 
-// Error implements error.
-func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
-
-// GetStatus returns the HTTP status (huma.StatusError).
-func (p *Problem) GetStatus() int { return p.Status }
-
-// GetHeaders returns headers to send with the problem (huma.HeadersError).
-func (p *Problem) GetHeaders() http.Header { return p.header }
-
-// ContentType makes huma send the problem as application/problem+json.
-func (p *Problem) ContentType(string) string { return "application/problem+json" }
-
-var codeStatus = map[string]int{
-	notify.EInvalid:          http.StatusUnprocessableEntity,
-	CodeMalformed:            http.StatusBadRequest,
-	notify.ENotFound:         http.StatusNotFound,
-	notify.EConflict:         http.StatusConflict,
-	notify.EReadOnly:         http.StatusConflict,
-	notify.EInUse:            http.StatusConflict,
-	notify.EStale:            http.StatusPreconditionFailed,
-	CodePreconditionRequired: http.StatusPreconditionRequired,
-	notify.EUnauthorized:     http.StatusUnauthorized,
-	notify.ETooLarge:         http.StatusRequestEntityTooLarge,
-	CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
-	CodeNotAcceptable:        http.StatusNotAcceptable,
-	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
-	CodeTimeout:              http.StatusRequestTimeout,
-	CodeNotConnected:         http.StatusConflict,
-	notify.EDirectorySynced:  http.StatusConflict,
-	notify.EUnavailable:      http.StatusServiceUnavailable,
-	notify.EInternal:         http.StatusInternalServerError,
-}
-
-var codeTitle = map[string]string{
-	notify.EInvalid:          "Invalid request",
-	CodeMalformed:            "Malformed request",
-	notify.ENotFound:         "Not found",
-	notify.EConflict:         "Conflict",
-	notify.EReadOnly:         "Read-only resource",
-	notify.EInUse:            "Resource in use",
-	notify.EStale:            "Version mismatch",
-	CodePreconditionRequired: "If-Match required",
-	notify.EUnauthorized:     "Unauthorized",
-	notify.ETooLarge:         "Request too large",
-	CodeUnsupportedMediaType: "Unsupported media type",
-	CodeNotAcceptable:        "Not acceptable",
-	CodeMethodNotAllowed:     "Method not allowed",
-	CodeTimeout:              "Request timeout",
-	CodeNotConnected:         "Not connected",
-	notify.EDirectorySynced:  "Directory synced",
-	notify.EUnavailable:      "Service unavailable",
-	notify.EInternal:         "Internal error",
-}
+// writeProblem writes p outside huma (auth, routing, panics).
+func writeProblem(w http.ResponseWriter, p *Problem) { problem.Write(w, p) }
 
 // statusCode is the inverse of codeStatus for the statuses huma produces.
 func statusCode(status int) string {
@@ -137,44 +78,6 @@ func statusCode(status int) string {
 		return notify.EInternal
 	}
 	return CodeMalformed
-}
-
-// newProblem returns a problem with the code's status and title.
-func newProblem(code, detail string) *Problem {
-	status, ok := codeStatus[code]
-	if !ok {
-		status, code = http.StatusInternalServerError, notify.EInternal
-	}
-	return &Problem{
-		Type:   "urn:argo-notify:problem:" + code,
-		Title:  codeTitle[code],
-		Status: status,
-		Detail: detail,
-		Code:   code,
-	}
-}
-
-// problemFrom turns an application error into a problem. It reports
-// whether err was an expected (coded, non-internal) error; the caller logs
-// the others, whose detail never reaches the client.
-func problemFrom(err error) (*Problem, bool) {
-	var p *Problem
-	if errors.As(err, &p) {
-		return p, true
-	}
-	var e *notify.Error
-	if !errors.As(err, &e) || e.Code == notify.EInternal {
-		return newProblem(notify.EInternal, "an internal error occurred; it has been logged"), false
-	}
-	if _, ok := codeStatus[e.Code]; !ok {
-		return newProblem(notify.EInternal, "an internal error occurred; it has been logged"), false
-	}
-	p = newProblem(e.Code, e.Message)
-	for _, f := range e.Fields {
-		p.Errors = append(p.Errors, ProblemField(f))
-	}
-	p.Refs = e.Refs
-	return p, true
 }
 
 // fieldf returns an EInvalid problem for one field.
@@ -281,17 +184,4 @@ func humaField(d *huma.ErrorDetail) ProblemField {
 		}
 	}
 	return ProblemField{Field: loc, Message: msg}
-}
-
-// writeProblem writes p outside huma (auth, routing, panics).
-func writeProblem(w http.ResponseWriter, p *Problem) {
-	for k, vs := range p.header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
 }

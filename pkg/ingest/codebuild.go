@@ -65,7 +65,7 @@ func codeBuildJob(env *envelope) (*job, bool, error) {
 		}
 	}
 	// build-id: arn:aws:codebuild:<region>:<account>:build/<project>:<uuid>
-	if base := consoleBase(env.Region); base != "" && accountPattern.MatchString(env.Account) && d.ProjectName != "" {
+	if base := consoleBase(env.Region); base != "" && accountPattern().MatchString(env.Account) && d.ProjectName != "" {
 		if b := lastSegment(d.BuildID); b != "" {
 			j.url = base + "/codesuite/codebuild/" + env.Account + "/projects/" + url.PathEscape(d.ProjectName) +
 				"/build/" + url.PathEscape(b) + "/?region=" + env.Region

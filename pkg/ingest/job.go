@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -166,16 +167,18 @@ func detailError(err error) error {
 	return notify.Invalid("detail", "%s", syntaxMessage(err))
 }
 
+// regionPattern and accountPattern are compiled on first use, not at the
+// start of every function that imports this package.
 var (
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`) })
+	accountPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{12}$`) })
 )
 
 // consoleBase is the AWS console origin for a region, or "" for a region
 // that does not look like one (so nothing from the event is put in a host).
 func consoleBase(region string) string {
 	switch {
-	case !regionPattern.MatchString(region):
+	case !regionPattern().MatchString(region):
 		return ""
 	case strings.HasPrefix(region, "cn-"):
 		return "https://" + region + ".console.amazonaws.cn"

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,13 +107,30 @@ type Event struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 }
 
-// idPattern is what ids supplied by clients (event ids, user ids, policy
-// ids) may look like: they become parts of storage keys and URL paths, so
-// no "/" (a path separator) and, checked by ValidID, no "..".
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$`)
+// ValidID reports whether s may be used as a client-supplied id (event
+// ids, user ids, policy ids): 1-128 characters of ASCII letters, digits and
+// ._:@+=-, starting with a letter or digit, without "..". Ids become parts
+// of storage keys and URL paths, so no "/" (a path separator) and no "..".
+//
+// It is what ^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$ matches (a test holds
+// the two together), checked by hand: that regexp's compiled program (the
+// repetition unrolled 127 times) cost every function's cold start ~0.4 ms.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 128 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("._:@+=-", rune(c)) {
+			return false
+		}
+	}
+	return !strings.Contains(s, "..")
+}
 
-// ValidID reports whether s may be used as a client-supplied id.
-func ValidID(s string) bool { return idPattern.MatchString(s) && !strings.Contains(s, "..") }
+// isAlnum reports whether c is an ASCII letter or digit.
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // Validate checks the event and reports every field at fault.
 func (e *Event) Validate() error {

@@ -52,7 +52,12 @@ var lines = map[string][]string{
 	// channels' connection tests to them. No store or queue adapter.
 	"pkg/api": {std, "~/pkg/notify", "~/pkg/admin", "~/pkg/dispatch", "~/pkg/ingest", "~/pkg/queue", "~/pkg/send",
 		"~/pkg/send/slack", "~/pkg/send/smtp", "~/pkg/send/webhook", "~/pkg/store",
-		"~/pkg/scim", "github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
+		"~/pkg/scim", "~/pkg/api/problem", "~/pkg/api/ingesthttp", "github.com/danielgtaylor/huma/v2", "github.com/oklog/ulid/v2"},
+	// The API's problem details, shared with the ingest handler; no huma.
+	"pkg/api/problem": {std, "~/pkg/notify", "~/pkg/admin"},
+	// POST /v1/events alone (the ingest function serves it): no huma, no
+	// admin services.
+	"pkg/api/ingesthttp": {std, "~/pkg/notify", "~/pkg/ingest", "~/pkg/queue", "~/pkg/api/problem", "github.com/oklog/ulid/v2"},
 	// The SCIM 2.0 service provider translates SCIM to the directory
 	// service; no store, no huma, no AWS SDK.
 	"pkg/scim": {std, "~/pkg/notify", "~/pkg/admin"},
@@ -84,11 +89,24 @@ var lines = map[string][]string{
 	// Composition roots: they wire adapters together.
 	"pkg/local":     {std, "~/pkg/..."},
 	"pkg/awslambda": {std, "~/pkg/...", "github.com/aws/", "github.com/awslabs/aws-lambda-go-api-proxy"},
+	// What the three functions share: configuration, the proxy, Main; no
+	// SDK service package (each function links only those it calls).
+	"pkg/awslambda/fn": {std, "~/pkg/deploy", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/config", "github.com/awslabs/aws-lambda-go-api-proxy"},
+	// One composition root per function, with the SDK service packages it calls.
+	"pkg/awslambda/apifn": {std, "~/pkg/...", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/aws/aws-sdk-go-v2/service/sqs",
+		"github.com/aws/aws-sdk-go-v2/service/secretsmanager"},
+	"pkg/awslambda/ingestfn": {std, "~/pkg/...", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/aws/aws-sdk-go-v2/service/secretsmanager"},
+	"pkg/awslambda/dispatcherfn": {std, "~/pkg/...", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
+		"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/aws/aws-sdk-go-v2/service/sqs",
+		"github.com/aws/aws-sdk-go-v2/service/sesv2", "github.com/aws/aws-sdk-go-v2/service/secretsmanager"},
 	// Binaries: configuration and a composition root, nothing else.
 	"functions/local":      {std, "~/pkg/local"},
-	"functions/api":        {std, "~/pkg/awslambda"},
-	"functions/ingest":     {std, "~/pkg/awslambda"},
-	"functions/dispatcher": {std, "~/pkg/awslambda"},
+	"functions/api":        {std, "~/pkg/awslambda/apifn"},
+	"functions/ingest":     {std, "~/pkg/awslambda/ingestfn"},
+	"functions/dispatcher": {std, "~/pkg/awslambda/dispatcherfn"},
 
 	// Development helpers.
 	"pkg/send/sendtest":      {std, "~/pkg/notify", "~/pkg/send", "github.com/google/go-cmp"},

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
@@ -98,7 +99,7 @@ func mrkdwn(s string) *slackapi.TextBlockObject {
 
 var (
 	slackEscaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	bareMention    = regexp.MustCompile(`(?i)(^|[^A-Za-z0-9])@(channel|here|everyone)\b`)
+	bareMention    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(^|[^A-Za-z0-9])@(channel|here|everyone)\b`) }) // compiled on first use, not at start
 	urlEscaper     = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20")
 	zeroWidthSpace = "\u200b"
 )
@@ -114,7 +115,7 @@ func Escape(s string) string {
 // neutralize puts a zero-width space after the @ of a standalone @channel,
 // @here or @everyone (not inside an address such as ops@here.example).
 func neutralize(s string) string {
-	return bareMention.ReplaceAllString(s, "${1}@"+zeroWidthSpace+"${2}")
+	return bareMention().ReplaceAllString(s, "${1}@"+zeroWidthSpace+"${2}")
 }
 
 // truncEscape escapes s with EscapeSlack and shortens the result to at most

@@ -31,8 +31,9 @@ const (
 	DefaultTTL = 5 * time.Minute
 )
 
-// namePattern is what Secrets Manager allows in a secret name.
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
+// namePattern is what Secrets Manager allows in a secret name, compiled
+// on first use rather than at every cold start.
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`) })
 
 // Client is the part of the Secrets Manager client a Store uses.
 type Client interface {
@@ -95,7 +96,7 @@ func New(client Client, cfg Config) *Store {
 func (s *Store) PutSecret(ctx context.Context, name, value string) (string, error) {
 	full := s.cfg.Prefix + name
 	switch {
-	case name == "" || len(full) > MaxNameLength || !namePattern.MatchString(full):
+	case name == "" || len(full) > MaxNameLength || !namePattern().MatchString(full):
 		return "", notify.Invalid("name", "must be 1-%d characters of letters, digits and /_+=.@- (prefix included)", MaxNameLength)
 	case value == "":
 		return "", notify.Invalid("value", "must not be empty")

@@ -1,4 +1,4 @@
-package awslambda
+package fn
 
 import (
 	"context"
@@ -7,19 +7,21 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 )
 
 // Build makes a function's handler once, outside the invocations, from
-// the configuration, the SDK clients and the options, and returns what
-// lambda.Start takes (e.g. the Handle method of an *API).
-type Build func(Config, Clients, Options) (handler any, err error)
+// the SDK's configuration (to build the clients the function calls), the
+// configuration and the options, and returns what lambda.Start takes (e.g.
+// the Handle method of an *apifn.API).
+type Build func(aws.Config, Config, Options) (handler any, err error)
 
 // Main is the whole main of a Lambda function named name: a JSON logger on
 // stdout, the configuration from the ARGO_NOTIFY_* environment variables,
-// the SDK clients from the SDK's own configuration (endpoints and
-// credentials), the handler built once, then lambda.Start. A failure to
-// start is logged and exits 1.
+// the SDK's configuration (endpoints and credentials) from its own, the
+// handler built once, then lambda.Start. A failure to start is logged and
+// exits 1.
 func Main(name string, build Build) {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	h, err := start(context.Background(), logger, build)
@@ -35,5 +37,5 @@ func start(ctx context.Context, logger *slog.Logger, build Build) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return build(ConfigFromEnv(os.Getenv), NewClients(awsCfg), Options{Logger: logger})
+	return build(awsCfg, ConfigFromEnv(os.Getenv), Options{Logger: logger})
 }

@@ -1,4 +1,8 @@
-package awslambda
+// Package ingestfn is the ingest Lambda function: signed events from API
+// Gateway and job state changes from EventBridge, onto SQS. It imports the
+// SDK service packages the function calls (SQS, Secrets Manager) and no
+// other: no DynamoDB, no SES.
+package ingestfn
 
 import (
 	"context"
@@ -11,8 +15,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/api/ingesthttp"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda/fn"
 	"github.com/argoproj-labs/argo-notify/pkg/ingest"
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
 	"github.com/argoproj-labs/argo-notify/pkg/queue"
@@ -20,8 +28,25 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 )
 
-// IngestPath is the one route the ingest function serves over HTTP.
-const IngestPath = "/v1/events"
+// Path is the one route the ingest function serves over HTTP.
+const Path = "/v1/events"
+
+// Main is the ingest function's main.
+func Main() {
+	fn.Main("ingest", func(awsCfg aws.Config, cfg fn.Config, o fn.Options) (any, error) {
+		h, err := New(cfg, Clients{SQS: sqs.NewFromConfig(awsCfg), SecretsManager: secretsmanager.NewFromConfig(awsCfg)}, o)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
+}
+
+// Clients are the SDK clients the ingest function calls.
+type Clients struct {
+	SQS            sqsqueue.BatchSender // *sqs.Client
+	SecretsManager awssecrets.Client    // *secretsmanager.Client
+}
 
 // Ingest is the handler of the ingest function. It takes two kinds of
 // invocation: API Gateway v2 requests for POST /v1/events (HMAC-signed
@@ -35,13 +60,13 @@ type Ingest struct {
 	now      func() time.Time
 }
 
-// NewIngest returns the ingest function's handler. It needs
+// New returns the ingest function's handler. It needs
 // ARGO_NOTIFY_QUEUE_URL and ARGO_NOTIFY_INGEST_SECRET_ARN. The HMAC key is
 // read from Secrets Manager on the first signed request and cached for
 // secrets.DefaultTTL, so a rotated key is in use within minutes.
-func NewIngest(cfg Config, c Clients, opts Options) (*Ingest, error) {
-	opts = opts.withDefaults()
-	err := require("ingest", [2]string{EnvQueueURL, cfg.QueueURL}, [2]string{EnvIngestSecretARN, cfg.IngestSecretARN})
+func New(cfg fn.Config, c Clients, opts fn.Options) (*Ingest, error) {
+	opts = opts.WithDefaults()
+	err := fn.Require("ingest", [2]string{fn.EnvQueueURL, cfg.QueueURL}, [2]string{fn.EnvIngestSecretARN, cfg.IngestSecretARN})
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +75,7 @@ func NewIngest(cfg Config, c Clients, opts Options) (*Ingest, error) {
 	arn := cfg.IngestSecretARN
 	// Only the ingest route: the admin API (and its OpenAPI document) is
 	// not built here, and this function has no table access.
-	h := api.NewIngest(api.IngestConfig{
+	h := ingesthttp.New(ingesthttp.Config{
 		Producer: producer,
 		Secrets: func(ctx context.Context) ([]string, error) {
 			v, err := sec.GetSecret(ctx, arn)
@@ -116,11 +141,11 @@ func (i *Ingest) serveHTTP(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if path == "" {
 		path = req.RequestContext.HTTP.Path
 	}
-	if path != IngestPath {
-		return problemResponse(http.StatusNotFound, notify.ENotFound, fmt.Sprintf("no route %s %s", method, path)), nil
+	if path != Path {
+		return fn.ProblemResponse(http.StatusNotFound, notify.ENotFound, fmt.Sprintf("no route %s %s", method, path)), nil
 	}
 	start := time.Now()
-	resp, err := proxy(ctx, i.http, req)
+	resp, err := fn.Proxy(ctx, i.http, req)
 	i.log.InfoContext(ctx, "request", "method", method, "path", path, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
 	return resp, err
 }

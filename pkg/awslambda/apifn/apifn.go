@@ -1,26 +1,73 @@
-package awslambda
+// Package apifn is the api Lambda function: the admin REST API behind API
+// Gateway HTTP API (payload format 2.0), and the admin console beside it.
+// It imports the SDK service packages the function calls (DynamoDB, SQS,
+// Secrets Manager) and no other.
+package apifn
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/argoproj-labs/argo-notify/pkg/api"
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda/fn"
 	"github.com/argoproj-labs/argo-notify/pkg/console"
 	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	sqsqueue "github.com/argoproj-labs/argo-notify/pkg/queue/sqs"
 	"github.com/argoproj-labs/argo-notify/pkg/scim"
 	"github.com/argoproj-labs/argo-notify/pkg/send/route"
+	"github.com/argoproj-labs/argo-notify/pkg/store"
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
 )
+
+// Main is the api function's main.
+func Main() {
+	fn.Main("api", func(awsCfg aws.Config, cfg fn.Config, o fn.Options) (any, error) {
+		h, err := New(cfg, Clients{
+			DynamoDB:       dynamodb.NewFromConfig(awsCfg),
+			SQS:            sqs.NewFromConfig(awsCfg),
+			SecretsManager: secretsmanager.NewFromConfig(awsCfg),
+		}, o)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
+}
+
+// SQS is the part of the SQS client the api function calls (the dead
+// letters). *sqs.Client implements it.
+type SQS interface {
+	sqsqueue.BatchSender
+	sqsqueue.DLQClient
+}
+
+// Clients are the SDK clients the api function calls. SQS may be nil when
+// the function serves no dead letters.
+type Clients struct {
+	DynamoDB       dynamo.API        // *dynamodb.Client
+	SQS            SQS               // *sqs.Client
+	SecretsManager awssecrets.Client // *secretsmanager.Client
+}
+
+// awsStore is the store on AWS: everything in DynamoDB but the secrets,
+// which live in Secrets Manager.
+type awsStore struct {
+	*dynamo.Store
+	store.Secrets
+}
+
+var _ store.Store = awsStore{}
 
 // API is the handler of the api function: the admin REST API (pkg/api)
 // behind API Gateway HTTP API (payload format 2.0), whose JWT authorizer
@@ -34,7 +81,7 @@ type API struct {
 	scim    http.Handler // SCIM alone: requests that came by its route (its own token, no authorizer)
 }
 
-// NewAPI returns the api function's handler on the DynamoDB table and
+// New returns the api function's handler on the DynamoDB table and
 // Secrets Manager. It needs ARGO_NOTIFY_TABLE. With ARGO_NOTIFY_QUEUE_URL
 // and ARGO_NOTIFY_DLQ_URL it also serves the dead letters (listed from the
 // DLQ, redriven to the queue). POST /v1/match plans with the same
@@ -42,12 +89,12 @@ type API struct {
 // /v1/events is not served here: API Gateway routes it to the ingest
 // function. The console signs in with OpenID Connect when
 // ARGO_NOTIFY_OIDC_ISSUER and ARGO_NOTIFY_OIDC_CLIENT_ID are set.
-func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
-	opts = opts.withDefaults()
-	if err := require("api", [2]string{EnvTable, cfg.Table}); err != nil {
+func New(cfg fn.Config, c Clients, opts fn.Options) (*API, error) {
+	opts = opts.WithDefaults()
+	if err := fn.Require("api", [2]string{fn.EnvTable, cfg.Table}); err != nil {
 		return nil, err
 	}
-	if err := checkSlackURL("api", cfg.SlackAPIURL); err != nil {
+	if err := fn.CheckSlackURL("api", cfg.SlackAPIURL); err != nil {
 		return nil, err
 	}
 	db := dynamo.New(c.DynamoDB, cfg.Table)
@@ -72,11 +119,11 @@ func NewAPI(cfg Config, c Clients, opts Options) (*API, error) {
 		ac.DeadLetters = sqsqueue.NewDeadLetters(c.SQS, cfg.DLQURL, sqsqueue.NewProducer(c.SQS, cfg.QueueURL))
 	}
 	a := api.New(ac)
-	h, err := console.BesideWith(a, cfg.signIn())
+	h, err := console.BesideWith(a, signIn(cfg))
 	if err != nil {
-		return nil, fmt.Errorf("api function: %w (%s, %s, %s, %s)", err, EnvOIDCIssuer, EnvOIDCClientID, EnvOIDCScopes, EnvOIDCLogoutURL)
+		return nil, fmt.Errorf("api function: %w (%s, %s, %s, %s)", err, fn.EnvOIDCIssuer, fn.EnvOIDCClientID, fn.EnvOIDCScopes, fn.EnvOIDCLogoutURL)
 	}
-	ui, _ := console.HandlerWith(cfg.signIn()) // valid: BesideWith checked it
+	ui, _ := console.HandlerWith(signIn(cfg)) // valid: BesideWith checked it
 	return &API{h: scim.Beside(a, h), api: a, console: ui, scim: scimOnly(a)}, nil
 }
 
@@ -109,7 +156,7 @@ func scimOnly(h http.Handler) http.Handler {
 }
 
 // signIn is the console's sign-in from the ARGO_NOTIFY_OIDC_* variables.
-func (cfg Config) signIn() console.SignIn {
+func signIn(cfg fn.Config) console.SignIn {
 	return console.SignIn{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
 		Scopes: strings.Fields(cfg.OIDCScopes), LogoutURL: cfg.OIDCLogoutURL}
 }
@@ -123,56 +170,12 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	ctx = withActor(ctx, req)
 	switch {
 	case consoleRoutes[req.RouteKey]:
-		return proxy(ctx, a.console, req)
+		return fn.Proxy(ctx, a.console, req)
 	case req.RouteKey == scimRoute:
-		return proxy(ctx, a.scim, req)
+		return fn.Proxy(ctx, a.scim, req)
 	}
-	return proxy(ctx, a.api, req)
+	return fn.Proxy(ctx, a.api, req)
 }
 
 // ServeHTTP lets the API be served directly, e.g. in tests.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.h.ServeHTTP(w, r) }
-
-// proxy serves an API Gateway v2 request with h through
-// aws-lambda-go-api-proxy. The proxy splits every header value that is not
-// on its list of single-valued headers at commas, which would cut
-// X-Argo-Signature ("t=…,v1=…") and If-Match lists apart: the values are
-// put back as API Gateway sent them, as a net/http server would see them.
-func proxy(ctx context.Context, h http.Handler, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	var ra core.RequestAccessorV2
-	req, err := ra.EventToRequestWithContext(ctx, ev)
-	if err != nil {
-		// Only a body marked base64 that is not: the client's fault.
-		return problemResponse(http.StatusBadRequest, "malformed", "the request could not be read: "+err.Error()), nil
-	}
-	for k, v := range ev.Headers {
-		req.Header.Set(k, v)
-	}
-	w := core.NewProxyResponseWriterV2()
-	h.ServeHTTP(w, req)
-	resp, err := w.GetProxyResponse()
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("build the API Gateway response: %w", err)
-	}
-	return resp, nil
-}
-
-// problemResponse is an application/problem+json response in pkg/api's
-// shape, for the few answers given before a request reaches pkg/api.
-func problemResponse(status int, code, detail string) events.APIGatewayV2HTTPResponse {
-	body, _ := json.Marshal(map[string]any{
-		"type":   "urn:argo-notify:problem:" + code,
-		"title":  http.StatusText(status),
-		"status": status,
-		"code":   code,
-		"detail": detail,
-	})
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type":           "application/problem+json",
-			"X-Content-Type-Options": "nosniff",
-		},
-		Body: string(body),
-	}
-}

@@ -1,4 +1,9 @@
-package awslambda
+// Package dispatcherfn is the dispatcher Lambda function: SQS batches of
+// events, matched and delivered by email and Slack, with partial batch
+// failures. It imports the SDK service packages the function calls
+// (DynamoDB, SQS, SES, Secrets Manager) and neither the admin API nor the
+// console.
+package dispatcherfn
 
 import (
 	"context"
@@ -7,7 +12,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/argoproj-labs/argo-notify/pkg/awslambda/fn"
 	"github.com/argoproj-labs/argo-notify/pkg/deploy"
 	"github.com/argoproj-labs/argo-notify/pkg/dispatch"
 	"github.com/argoproj-labs/argo-notify/pkg/metric"
@@ -22,6 +33,38 @@ import (
 	"github.com/argoproj-labs/argo-notify/pkg/store/awssecrets"
 	"github.com/argoproj-labs/argo-notify/pkg/store/dynamo"
 )
+
+// Main is the dispatcher function's main.
+func Main() {
+	fn.Main("dispatcher", func(awsCfg aws.Config, cfg fn.Config, o fn.Options) (any, error) {
+		h, err := New(cfg, Clients{
+			DynamoDB:       dynamodb.NewFromConfig(awsCfg),
+			SQS:            sqs.NewFromConfig(awsCfg),
+			SES:            sesv2.NewFromConfig(awsCfg),
+			SecretsManager: secretsmanager.NewFromConfig(awsCfg),
+		}, o)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
+}
+
+// SQS is the part of the SQS client the dispatcher calls (delayed
+// messages and visibility changes). *sqs.Client implements it.
+type SQS interface {
+	sqsqueue.BatchSender
+	sqsqueue.VisibilityChanger
+}
+
+// Clients are the SDK clients the dispatcher function calls. SES may be nil
+// when ARGO_NOTIFY_EMAIL_FROM is not set.
+type Clients struct {
+	DynamoDB       dynamo.API        // *dynamodb.Client
+	SQS            SQS               // *sqs.Client
+	SES            ses.Client        // *sesv2.Client
+	SecretsManager awssecrets.Client // *secretsmanager.Client
+}
 
 // RuleCacheTTL is how long a warm dispatcher reuses the rules it read: a
 // rule changed through the api takes effect within this time.
@@ -46,19 +89,19 @@ type Dispatcher struct {
 	disp     *dispatch.Dispatcher
 }
 
-// NewDispatcher returns the dispatcher function's handler. It needs
+// New returns the dispatcher function's handler. It needs
 // ARGO_NOTIFY_TABLE and ARGO_NOTIFY_QUEUE_URL. Email goes to the SMTP
 // server connected through the api if there is one, else through SES from
 // ARGO_NOTIFY_EMAIL_FROM (with ARGO_NOTIFY_SES_CONFIGURATION_SET); with
 // neither, email deliveries are recorded as skipped. Slack messages go to
 // the connected workspace (at ARGO_NOTIFY_SLACK_API_URL if set).
-func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
-	opts = opts.withDefaults()
-	err := require("dispatcher", [2]string{EnvTable, cfg.Table}, [2]string{EnvQueueURL, cfg.QueueURL})
+func New(cfg fn.Config, c Clients, opts fn.Options) (*Dispatcher, error) {
+	opts = opts.WithDefaults()
+	err := fn.Require("dispatcher", [2]string{fn.EnvTable, cfg.Table}, [2]string{fn.EnvQueueURL, cfg.QueueURL})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSlackURL("dispatcher", cfg.SlackAPIURL); err != nil {
+	if err := fn.CheckSlackURL("dispatcher", cfg.SlackAPIURL); err != nil {
 		return nil, err
 	}
 	st := dynamo.New(c.DynamoDB, cfg.Table)
@@ -90,7 +133,7 @@ func NewDispatcher(cfg Config, c Clients, opts Options) (*Dispatcher, error) {
 		}
 		rc.SES = accountErrorCounter{Sender: s, metrics: metrics, log: opts.Logger}
 	} else {
-		opts.Logger.Warn("dispatcher: " + EnvEmailFrom + " is not set: email goes only to a connected SMTP server")
+		opts.Logger.Warn("dispatcher: " + fn.EnvEmailFrom + " is not set: email goes only to a connected SMTP server")
 	}
 	reg := route.New(rc)
 	// Slack's limit per channel, shared by the dispatcher's instances; a
