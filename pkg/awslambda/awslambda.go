@@ -58,8 +58,6 @@ const (
 	// IntegrationReadTTL is how long a warm dispatcher reuses what it read
 	// of the SMTP and Slack integrations.
 	IntegrationReadTTL = dispatcherfn.IntegrationReadTTL
-	// SlackChannelRate is Slack's posting limit per channel.
-	SlackChannelRate = dispatcherfn.SlackChannelRate
 )
 
 type (
