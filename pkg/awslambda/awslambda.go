@@ -9,8 +9,9 @@
 // This package imports all of them; no binary imports it.
 //
 // It reads no environment and builds no SDK client but in NewClients:
-// endpoints (for emulators too) come from the SDK's own AWS_ENDPOINT_URL
-// variables, which config.LoadDefaultConfig honours.
+// endpoints (for emulators too) come from the AWS configuration it is
+// given (in the functions, fn.LambdaAWSConfig, which reads
+// AWS_ENDPOINT_URL; in tests, config.LoadDefaultConfig).
 package awslambda
 
 import (
@@ -94,7 +95,7 @@ type Clients struct {
 	SecretsManager awssecrets.Client // *secretsmanager.Client: all three
 }
 
-// NewClients builds, from one AWS configuration (config.LoadDefaultConfig),
+// NewClients builds, from one AWS configuration,
 // every SDK client a function may use. Building a client makes no call.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{

@@ -8,8 +8,7 @@
 // gathers the three for the tests.
 //
 // It builds no SDK service client: endpoints (for emulators too) come from
-// the SDK's own AWS_ENDPOINT_URL variables, which config.LoadDefaultConfig
-// in Main honours.
+// AWS_ENDPOINT_URL, which LambdaAWSConfig reads in Main.
 package fn
 
 import (
