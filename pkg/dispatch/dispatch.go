@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -475,7 +476,11 @@ func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPoison, err)
 	}
-	err = d.dispatch(ctx, ev, m.ReceiveCount > 1, m.ReceiveCount >= queue.MaxReceives)
+	// An event put back for pacing was handled before: the deliveries of
+	// recipients its rules no longer reach must be settled as on any
+	// redelivery.
+	again := m.ReceiveCount > 1 || m.Attributes[queue.AttrPutBack] != ""
+	err = d.dispatch(ctx, ev, again, m.ReceiveCount >= queue.MaxReceives)
 	var po *putOff
 	if !errors.As(err, &po) {
 		return err
@@ -495,7 +500,12 @@ func (d *Dispatcher) putBack(ctx context.Context, ev *notify.Event, m queue.Mess
 	if d.cfg.Scheduler == nil {
 		return retryErr
 	}
-	again := queue.Message{Body: m.Body, Attributes: m.Attributes, NotBefore: d.cfg.Now().Add(po.After)}
+	attrs := maps.Clone(m.Attributes)
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	attrs[queue.AttrPutBack] = "1"
+	again := queue.Message{Body: m.Body, Attributes: attrs, NotBefore: d.cfg.Now().Add(po.After)}
 	if err := d.cfg.Scheduler.Send(ctx, []queue.Message{again}); err != nil {
 		d.log.WarnContext(ctx, "dispatch: putting an event back for its paced sends failed; retrying it instead", "event_id", ev.ID, "err", err)
 		return retryErr

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/argoproj-labs/argo-notify/pkg/notify"
+	"github.com/argoproj-labs/argo-notify/pkg/queue"
 	"github.com/argoproj-labs/argo-notify/pkg/send"
 )
 
@@ -28,8 +29,8 @@ func TestPacedSendsPutTheEventBack(t *testing.T) {
 		t.Fatalf("Handle = %v, want nil: the event is put back", err)
 	}
 	got := sched.taken()
-	if len(got) != 1 || string(got[0].Body) != string(m.Body) || !got[0].NotBefore.Equal(f.clk.Now().Add(7*time.Second)) {
-		t.Fatalf("put back %+v, want the event's body not before now+7s", got)
+	if len(got) != 1 || string(got[0].Body) != string(m.Body) || !got[0].NotBefore.Equal(f.clk.Now().Add(7*time.Second)) || got[0].Attributes[queue.AttrPutBack] == "" {
+		t.Fatalf("put back %+v, want the event's body, marked put back, not before now+7s", got)
 	}
 	d := f.delivery(t, "e1", notify.ChannelSlack, slackID)
 	if d.Status != notify.DeliveryQueued || d.Attempts != 0 || d.LastError != "" {
@@ -57,5 +58,36 @@ func TestPacedSendsPutTheEventBack(t *testing.T) {
 	}
 	if n := len(sched.taken()); n != 0 {
 		t.Errorf("%d messages put back, want none", n)
+	}
+}
+
+// TestPutBackSettlesOrphans: when the rule that reached a put-off
+// recipient is disabled before the event comes back, the put-back event
+// settles that delivery (skipped) instead of leaving it queued for good.
+func TestPutBackSettlesOrphans(t *testing.T) {
+	sched := &fakeScheduler{}
+	f := newFixture(t, func(c *Config) { c.Scheduler = sched })
+	f.slack.script[slackID] = []error{send.Transient(notTried{}, 7*time.Second)}
+	if err := f.d.Handle(ctx, message(t, event("e1"), 1)); err != nil {
+		t.Fatalf("Handle = %v, want the event put back", err)
+	}
+	for _, id := range []string{"r1", "r2"} { // both rules name the Slack channel
+		r, err := f.st.GetRule(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Recipients.SlackChannels = nil
+		r.Version++
+		if err := f.st.UpdateRule(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back := sched.taken()[0]
+	back.ReceiveCount = 1
+	if err := f.d.Handle(ctx, back); err != nil {
+		t.Fatalf("Handle of the put-back event: %v", err)
+	}
+	if d := f.delivery(t, "e1", notify.ChannelSlack, slackID); d.Status != notify.DeliverySkipped || d.Note != orphanNote {
+		t.Errorf("the orphaned delivery: %s %q, want skipped %q", d.Status, d.Note, orphanNote)
 	}
 }

@@ -17,6 +17,11 @@ const (
 	AttrSeverity  = "severity"
 )
 
+// AttrPutBack marks a message the dispatcher put back on the queue itself
+// (an event whose sends pacing put off): its first receive is not the
+// event's first handling.
+const AttrPutBack = "putBack"
+
 // ErrNotEvent is wrapped by DecodeEvent's errors: the message does not hold
 // an event, and no number of retries will change that.
 var ErrNotEvent = errors.New("message does not hold an event")
