@@ -92,7 +92,7 @@ var lines = map[string][]string{
 	// What the three functions share: configuration, the proxy, Main; no
 	// SDK service package (each function links only those it calls).
 	"pkg/awslambda/fn": {std, "~/pkg/deploy", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
-		"github.com/aws/aws-sdk-go-v2/config", "github.com/awslabs/aws-lambda-go-api-proxy"},
+		"github.com/aws/aws-sdk-go-v2/credentials", "github.com/awslabs/aws-lambda-go-api-proxy"},
 	// One composition root per function, with the SDK service packages it calls.
 	"pkg/awslambda/apifn": {std, "~/pkg/...", "github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2/aws",
 		"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/aws/aws-sdk-go-v2/service/sqs",
