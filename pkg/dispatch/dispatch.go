@@ -320,11 +320,8 @@ func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[str
 			return nil, nil, err
 		}
 		if r.Template != nil {
-			out, err := r.Template.Render(ev)
-			rr := RenderedRule{RuleID: r.ID, Rendered: out}
-			if err != nil {
-				rr.Error = err.Error()
-			}
+			rr := RenderedRule{RuleID: r.ID}
+			rr.Rendered, rr.Error = renderRule(r, ev)
 			p.plan.Rendered = append(p.plan.Rendered, rr)
 		}
 	}
@@ -334,6 +331,25 @@ func (d *Dispatcher) plan(ctx context.Context, ev *notify.Event) (*Plan, map[str
 			cmp.Compare(a.Recipient, b.Recipient))
 	})
 	return p.plan, byID, nil
+}
+
+// renderRule renders r's template over ev, or says why it could not.
+func renderRule(r *notify.Rule, ev *notify.Event) (notify.Rendered, string) {
+	out, err := r.Template.Render(ev)
+	if err != nil {
+		return notify.Rendered{}, err.Error()
+	}
+	return out, ""
+}
+
+// byRule indexes the plan's renderings by rule id, so that each rule's
+// template is rendered once per event, not once per recipient.
+func (p *Plan) byRule() map[string]RenderedRule {
+	m := make(map[string]RenderedRule, len(p.Rendered))
+	for _, rr := range p.Rendered {
+		m[rr.RuleID] = rr
+	}
+	return m
 }
 
 // planner resolves the recipients of a plan.
@@ -565,6 +581,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 	} else {
 		took = d.takeAll(ctx, ev, plan, rules)
 	}
+	rendered := plan.byRule()
 	sem := make(chan struct{}, d.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i, r := range plan.Recipients {
@@ -574,10 +591,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, ev *notify.Event, redelivered
 			defer wg.Done()
 			defer func() { <-sem }()
 			if took != nil && took[i].d != nil {
-				retries[i] = d.send(ctx, d.templated(ctx, ev, r, rules), r, took[i].d, took[i].sender, false, last)
+				retries[i] = d.send(ctx, d.templated(ctx, ev, r, rules, rendered), r, took[i].d, took[i].sender, false, last)
 				return
 			}
-			retries[i] = d.deliver(ctx, ev, r, rules, last)
+			retries[i] = d.deliver(ctx, ev, r, rules, rendered, last)
 		}()
 	}
 	wg.Wait()
@@ -718,14 +735,8 @@ func (d *Dispatcher) takeAll(ctx context.Context, ev *notify.Event, plan *Plan, 
 		if sender == nil {
 			continue
 		}
-		ruleIDs := make([]string, len(r.Rules))
-		for j, ref := range r.Rules {
-			ruleIDs[j] = ref.ID
-		}
-		del := &notify.Delivery{
-			ID: notify.DeliveryID(ev.ID, r.Channel, r.Recipient), EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient,
-			RuleIDs: ruleIDs, Status: notify.DeliverySending, Attempts: 1, Version: 1, CreatedAt: now, UpdatedAt: now,
-		}
+		del := firstVersion(ev, r, now)
+		del.Status, del.Attempts = notify.DeliverySending, 1
 		out[i] = taken{d: del, sender: sender}
 		ds = append(ds, del)
 	}
@@ -743,19 +754,30 @@ func (d *Dispatcher) takeAll(ctx context.Context, ev *notify.Event, plan *Plan, 
 	return out
 }
 
+// firstVersion is the delivery of ev to r as first stored: queued,
+// version 1, created now.
+func firstVersion(ev *notify.Event, r Recipient, now time.Time) *notify.Delivery {
+	return &notify.Delivery{
+		ID: notify.DeliveryID(ev.ID, r.Channel, r.Recipient), EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient,
+		RuleIDs: r.ruleIDs(), Status: notify.DeliveryQueued, Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// ruleIDs are the ids of the rules that reached r.
+func (r Recipient) ruleIDs() []string {
+	ids := make([]string, len(r.Rules))
+	for i, ref := range r.Rules {
+		ids[i] = ref.ID
+	}
+	return ids
+}
+
 // deliver takes one (channel, recipient) of ev as far as it can: nil when
 // its delivery is final, a retry otherwise.
-func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, rules map[string]*notify.Rule, last bool) *retry {
+func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient, rules map[string]*notify.Rule, rendered map[string]RenderedRule, last bool) *retry {
 	now := d.cfg.Now()
-	ruleIDs := make([]string, len(r.Rules))
-	for i, ref := range r.Rules {
-		ruleIDs[i] = ref.ID
-	}
-	id := notify.DeliveryID(ev.ID, r.Channel, r.Recipient)
-	claim := &notify.Delivery{
-		ID: id, EventID: ev.ID, Channel: r.Channel, Recipient: r.Recipient, RuleIDs: ruleIDs,
-		Status: notify.DeliveryQueued, Version: 1, CreatedAt: now, UpdatedAt: now,
-	}
+	claim := firstVersion(ev, r, now)
+	id := claim.ID
 	hp := planHold(ev, r, rules, now)
 	if hp != nil {
 		claim.DigestID, claim.DueAt = hp.id, &hp.end
@@ -770,7 +792,7 @@ func (d *Dispatcher) deliver(ctx context.Context, ev *notify.Event, r Recipient,
 			return rt
 		}
 	}
-	return d.settle(ctx, d.templated(ctx, ev, r, rules), r, cur, now, last)
+	return d.settle(ctx, d.templated(ctx, ev, r, rules, rendered), r, cur, now, last)
 }
 
 // settle takes a claimed delivery cur past the hold stage to a final
@@ -956,16 +978,12 @@ func outcomeUnknown(err error) bool {
 // logOutcome writes the one line each delivery attempt's outcome gets: at
 // INFO when sent, skipped or queued for a retry, at WARN when failed.
 func (d *Dispatcher) logOutcome(ctx context.Context, ev *notify.Event, r Recipient, del *notify.Delivery, latency time.Duration) {
-	ruleIDs := make([]string, len(r.Rules))
-	for i, ref := range r.Rules {
-		ruleIDs[i] = ref.ID
-	}
 	level := slog.LevelInfo
 	if del.Status == notify.DeliveryFailed {
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
-		slog.String("event_id", ev.ID), slog.String("delivery_id", del.ID), slog.Any("rule_ids", ruleIDs),
+		slog.String("event_id", ev.ID), slog.String("delivery_id", del.ID), slog.Any("rule_ids", r.ruleIDs()),
 		slog.String("channel", string(r.Channel)), slog.String("recipient", r.Recipient),
 		slog.String("status", string(del.Status)), slog.Int("attempt", del.Attempts),
 		slog.Int64("latency_ms", latency.Milliseconds()),

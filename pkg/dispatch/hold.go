@@ -311,8 +311,9 @@ func (d *Dispatcher) settleFolded(ctx context.Context, id string) error {
 // templated is ev as r gets it: rendered with the template of the rule
 // that reaches r with the lowest id among those that have one (an order
 // that does not depend on how rules are stored or matched); ev itself
-// when none has one, or when it fails on this event (logged).
-func (d *Dispatcher) templated(ctx context.Context, ev *notify.Event, r Recipient, rules map[string]*notify.Rule) *notify.Event {
+// when none has one, or when it fails on this event (logged). rendered is
+// the plan's renderings by rule id (Plan.byRule).
+func (d *Dispatcher) templated(ctx context.Context, ev *notify.Event, r Recipient, rules map[string]*notify.Rule, rendered map[string]RenderedRule) *notify.Event {
 	var pick *notify.Rule
 	for _, ref := range r.Rules {
 		if rule := rules[ref.ID]; rule != nil && rule.Template != nil && (pick == nil || rule.ID < pick.ID) {
@@ -322,9 +323,9 @@ func (d *Dispatcher) templated(ctx context.Context, ev *notify.Event, r Recipien
 	if pick == nil {
 		return ev
 	}
-	out, err := pick.Template.Render(ev)
-	if err != nil {
-		d.log.WarnContext(ctx, "dispatch: a rule's template failed on this event; the default rendering is used", "event_id", ev.ID, "rule_id", pick.ID, "err", err)
+	out := rendered[pick.ID] // the plan rendered every matched rule's template
+	if out.Error != "" {
+		d.log.WarnContext(ctx, "dispatch: a rule's template failed on this event; the default rendering is used", "event_id", ev.ID, "rule_id", pick.ID, "err", out.Error)
 		return ev
 	}
 	return out.Apply(ev, r.Channel)
